@@ -12,7 +12,7 @@ import java.util.Optional;
 public final class Codecs {
     private static final Map<GgmlType, BlockCodec> BY_TYPE = new EnumMap<>(GgmlType.class);
     static {
-        for (List<BlockCodec> family : List.of(FloatCodecs.all(), GgmlBlockCodecs.all(), GridCodecs.all())) {
+        for (List<BlockCodec> family : List.of(FloatCodecs.all(), GgmlBlockCodecs.all(), KQuantCodecs.all(), GridCodecs.all())) {
             for (BlockCodec c : family) BY_TYPE.put(c.type(), c);
         }
     }
