@@ -15,9 +15,13 @@ import java.util.concurrent.Callable;
 
 /** {@code squint inspect MODEL}: what a model file holds. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Show what a model holds: container, architecture, parameters, sizes, bits per weight,",
-                "dtypes, metadata and tensors. Reads GGUF, safetensors (file or Hugging Face folder), ONNX",
-                "and llama2.c checkpoints; nothing is loaded into memory beyond the headers."},
+        description = {"Show what a model file holds: sizes, dtypes, metadata and tensors.",
+                "",
+                "Prints the container, architecture, parameter count, file and tensor sizes, bits per weight, "
+                        + "a histogram of element types, the metadata and the tensor table (with file offsets where the "
+                        + "container has them). Reads GGUF, safetensors (a file or a Hugging Face folder), ONNX and "
+                        + "llama2.c checkpoints; tensor data is mapped, never copied into memory.",
+                ""},
         footer = {"", "MODEL may be a bundled alias: " + ModelAliases.HELP,
                 "", "Examples:", "  squint inspect model.gguf", "  squint inspect all-minilm-l6-v2-q --json | jq .tensors"})
 final class InspectCommand implements Callable<Integer> {

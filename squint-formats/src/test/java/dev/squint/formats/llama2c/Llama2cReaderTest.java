@@ -250,6 +250,50 @@ class Llama2cReaderTest {
         assertFault(dir, "is a folder");
     }
 
+    @Test
+    void seededRandomHeadersOnlyEverFailAsFormatFaults() throws IOException {
+        java.util.Random rnd = new java.util.Random(20261127);
+        int opened = 0;
+        for (int round = 0; round < 400; round++) {
+            int[] h = new int[7];
+            for (int i = 0; i < 7; i++) {
+                h[i] = switch (rnd.nextInt(4)) {
+                    case 0 -> rnd.nextInt();
+                    case 1 -> rnd.nextInt(9) - 2;
+                    default -> 2 << rnd.nextInt(4);
+                };
+            }
+            // a matching body half the time (when it is small), otherwise a random length
+            long want = h[0] > 0 && h[3] > 0 && h[4] > 0 && h[0] % h[3] == 0 ? safeCount(h) : -1;
+            long floats = want >= 0 && want < 200_000 && rnd.nextBoolean() ? want : rnd.nextInt(2000);
+            Path f = Llama2cFiles.write(dir.resolve("r" + round + ".bin"), h, floats);
+            try (Model m = Llama2cReader.open(f)) {
+                opened++;
+                assertThat(m.tensorBytes()).isEqualTo(Files.size(f) - 28);
+            } catch (ModelFormatException e) {
+                assertThat(e.getMessage()).startsWith(f + ": ").doesNotContain("\n");
+            }
+            Files.delete(f);
+        }
+        assertThat(opened).as("some random headers are valid and open").isPositive();
+    }
+
+    private static long safeCount(int[] h) {
+        try {
+            for (int v : h) if (v == 0 || v == Integer.MIN_VALUE) return -1;
+            if (h[1] < 0 || h[2] < 0 || h[6] < 0) return -1;
+            long dim = h[0], hidden = h[1], layers = h[2], kvDim = dim / h[3] * h[4];
+            long perLayer = Math.addExact(Math.addExact(2 * dim, 2 * Math.multiplyExact(dim, dim)),
+                    Math.addExact(2 * Math.multiplyExact(kvDim, dim), 3 * Math.multiplyExact(hidden, dim)));
+            long n = Math.addExact(Math.multiplyExact(Math.abs((long) h[5]), dim), Math.multiplyExact(layers, perLayer));
+            n = Math.addExact(n, dim + 2L * h[6] * (dim / h[3] / 2));
+            if (h[5] < 0) n = Math.addExact(n, Math.multiplyExact(-(long) h[5], dim));
+            return n;
+        } catch (ArithmeticException e) {
+            return -1;
+        }
+    }
+
     private Path header(int... h) throws IOException {
         return Llama2cFiles.write(Files.createTempFile(dir, "h", ".bin"), h, 16);
     }
