@@ -6,7 +6,10 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 import java.io.Console;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -30,13 +33,13 @@ public final class Progress implements AutoCloseable {
 
     /** A bar over {@code total} steps, drawn on stderr only when {@link #isInteractive} holds. */
     public static Progress start(String task, long total) {
-        if (!isInteractive(System.console(), System.getenv())) return quiet();
+        if (!isInteractive(stderrIsTerminal(), System.getenv())) return quiet();
         return new Progress(builder(task, total, null, 1).build());
     }
 
     /** A bar over {@code totalBytes}, counted in MB. */
     public static Progress startBytes(String task, long totalBytes) {
-        if (!isInteractive(System.console(), System.getenv())) return quiet();
+        if (!isInteractive(stderrIsTerminal(), System.getenv())) return quiet();
         return new Progress(builder(task, totalBytes, "MB", 1_000_000).build());
     }
 
@@ -50,13 +53,29 @@ public final class Progress implements AutoCloseable {
         return new Progress(builder(task, total, null, 1).setConsumer(new ConsoleProgressBarConsumer(stream, width)).build());
     }
 
+    /** True when a person is likely watching: stderr is a terminal and no {@code CI} variable is set. */
+    public static boolean isInteractive(boolean stderrTerminal, Map<String, String> env) {
+        return stderrTerminal && !env.containsKey("CI");
+    }
+
     /**
-     * True when a person is likely watching: a console attached to a terminal and no {@code CI}
-     * variable. Since JDK 22 {@link System#console()} returns a console even when redirected, so
-     * {@link Console#isTerminal()} is what tells a terminal from a pipe.
+     * Whether stderr is a terminal. Java has no isatty; on Linux {@code /proc/self/fd/2} names the
+     * device (a pipe or file otherwise). Elsewhere fall back to the console: since JDK 22
+     * {@link System#console()} is non-null even when redirected, so {@link Console#isTerminal()}
+     * decides (it looks at stdin/stdout, the best available).
      */
-    public static boolean isInteractive(Console console, Map<String, String> env) {
-        return console != null && console.isTerminal() && !env.containsKey("CI");
+    public static boolean stderrIsTerminal() {
+        Path fd = Path.of("/proc/self/fd/2");
+        if (Files.isSymbolicLink(fd)) {
+            try {
+                String target = Files.readSymbolicLink(fd).toString();
+                return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+            } catch (IOException | UnsupportedOperationException e) {
+                return false;
+            }
+        }
+        Console console = System.console();
+        return console != null && console.isTerminal();
     }
 
     private static ProgressBarBuilder builder(String task, long total, String unit, long unitSize) {

@@ -12,9 +12,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ProgressTest {
 
     @Test
-    void noConsoleMeansQuiet() {
-        assertThat(Progress.isInteractive(null, Map.of())).isFalse();
-        assertThat(Progress.isInteractive(null, Map.of("CI", "true"))).isFalse();
+    void onlyATerminalOutsideCiIsInteractive() {
+        assertThat(Progress.isInteractive(true, Map.of())).isTrue();
+        assertThat(Progress.isInteractive(true, Map.of("CI", "true"))).isFalse();
+        assertThat(Progress.isInteractive(false, Map.of())).isFalse();
+    }
+
+    @Test
+    void surefireStderrIsNotATerminal() {
+        // the forked test JVM writes stderr to a pipe
+        assertThat(Progress.stderrIsTerminal()).isFalse();
     }
 
     @Test

@@ -189,7 +189,7 @@ public final class Llama2cReader {
 
     private static Model build(Path path, MappedFile file, Llama2cConfig c, Layout l) {
         MemorySegment seg = file.segment();
-        List<Tensor> tensors = new ArrayList<>(c.layers() * 9 + 5);
+        List<Tensor> tensors = new ArrayList<>((int) Math.min(9L * c.layers() + 5, 1 << 16));
         Map<String, Long> offsets = new LinkedHashMap<>();
         long dim = c.dim(), hidden = c.hiddenDim(), kvDim = c.kvDim();
         TensorAdder add = (name, floatOffset, dims) -> {
