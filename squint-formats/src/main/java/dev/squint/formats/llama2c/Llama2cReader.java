@@ -84,7 +84,16 @@ public final class Llama2cReader {
             MemorySegment seg = file.segment();
             int[] h = new int[7];
             for (int i = 0; i < h.length; i++) h[i] = seg.get(INT_LE, (long) i * Integer.BYTES);
-            Llama2cConfig config = validateHeader(path, h);
+            if (isPyTorch(seg)) throw pyTorch(path);
+            Llama2cConfig config;
+            try {
+                config = validateHeader(path, h);
+            } catch (ModelFormatException e) {
+                if (looksLikeTokenizer(seg)) {
+                    throw new ModelFormatException(path, "this is a llama2.c tokenizer (tokenizer.bin layout), not a model checkpoint");
+                }
+                throw e;
+            }
             Layout layout = Layout.of(path, config);
             checkSize(path, config, layout, file.size());
             return build(path, file, config, layout);
@@ -129,6 +138,46 @@ public final class Llama2cReader {
             throw new ModelFormatException(path, "header: head size " + dim / heads + " (dim/n_heads) is odd; RoPE rotates pairs");
         }
         return new Llama2cConfig(dim, h[1], h[2], heads, kvHeads, Math.abs(h[5]), h[6], h[5] > 0);
+    }
+
+    /**
+     * Whether the bytes start like a llama2.c {@code tokenizer.bin}: a small max_token_length, then
+     * a few (finite score, length within the maximum, bytes) entries. Used only to explain a
+     * rejected header, since both files are {@code .bin}.
+     */
+    static boolean looksLikeTokenizer(MemorySegment seg) {
+        long size = seg.byteSize();
+        int maxLength = seg.get(INT_LE, 0);
+        if (maxLength <= 0 || maxLength > 4096) return false;
+        long pos = Integer.BYTES;
+        for (int token = 0; token < 3; token++) {
+            if (size - pos < 8) return false;
+            float score = Float.intBitsToFloat(seg.get(INT_LE, pos));
+            int length = seg.get(INT_LE, pos + 4);
+            if (!Float.isFinite(score) || length <= 0 || length > maxLength || length > size - pos - 8) return false;
+            pos += 8 + length;
+        }
+        return true;
+    }
+
+    /**
+     * PyTorch's .bin files: a zip archive (torch.save since 1.6), or the legacy pickle stream that
+     * opens with torch's magic number as a protocol-2 LONG1 ({@code 80 02 8a 0a}), or a framed
+     * protocol 4/5 pickle ({@code 80 0n 95}). Read as a llama2.c dim, each of these is absurd
+     * (67 million, 177 million, or negative), so recognising them cannot reject a real checkpoint.
+     */
+    static boolean isPyTorch(MemorySegment seg) {
+        int b0 = seg.get(ValueLayout.JAVA_BYTE, 0) & 0xFF, b1 = seg.get(ValueLayout.JAVA_BYTE, 1) & 0xFF;
+        int b2 = seg.get(ValueLayout.JAVA_BYTE, 2) & 0xFF, b3 = seg.get(ValueLayout.JAVA_BYTE, 3) & 0xFF;
+        boolean zip = b0 == 'P' && b1 == 'K' && b2 == 3 && b3 == 4;
+        boolean legacyTorch = b0 == 0x80 && b1 == 2 && b2 == 0x8a && b3 == 0x0a;
+        boolean framedPickle = b0 == 0x80 && (b1 == 4 || b1 == 5) && b2 == 0x95;
+        return zip || legacyTorch || framedPickle;
+    }
+
+    private static ModelFormatException pyTorch(Path path) {
+        return new ModelFormatException(path, "this is a PyTorch checkpoint (zip or pickle), which squint does not read; "
+                + "convert it to safetensors first");
     }
 
     /** Element offsets (in floats, after the header) of each weight kind, and the total. */

@@ -246,6 +246,37 @@ class Llama2cReaderTest {
     }
 
     @Test
+    void aTokenizerGivenAsModelIsNamedAsSuch() {
+        Path tok = Path.of(System.getProperty("squint.shared", "../shared"), "data", "tok512.bin");
+        assumeTrue(Files.exists(tok), "tok512.bin not found under squint.shared");
+        assertFault(tok, "this is a llama2.c tokenizer");
+    }
+
+    @Test
+    void aPyTorchBinIsNamedAsSuch() throws IOException {
+        byte[] zip = new byte[64];
+        zip[0] = 'P'; zip[1] = 'K'; zip[2] = 3; zip[3] = 4;
+        assertFault(Files.write(dir.resolve("pytorch_model.bin"), zip), "PyTorch checkpoint");
+        byte[] legacy = new byte[64];
+        legacy[0] = (byte) 0x80; legacy[1] = 2; legacy[2] = (byte) 0x8a; legacy[3] = 0x0a;
+        assertFault(Files.write(dir.resolve("old_model.bin"), legacy), "PyTorch checkpoint");
+        byte[] framed = new byte[64];
+        framed[0] = (byte) 0x80; framed[1] = 4; framed[2] = (byte) 0x95;
+        assertFault(Files.write(dir.resolve("pickle4.bin"), framed), "PyTorch checkpoint");
+    }
+
+    @Test
+    void aRealCheckpointWhoseDimLooksLikeAPickleStillOpens() throws IOException {
+        // dim 640 is 0x80 0x02 0x00 0x00 on disk, the same two bytes a protocol-2 pickle starts with
+        Path f = Llama2cFiles.write(dir.resolve("dim640.bin"), 640, 8, 1, 2, 2, 2, 1);
+        try (Model m = Llama2cReader.open(f)) {
+            assertThat(shape(m, "blk.0.attn_q.weight")).isEqualTo(Shape.of(640, 640));
+        }
+        byte[] bytes = Files.readAllBytes(f);
+        assertFault(Files.write(dir.resolve("dim640-cut.bin"), Arrays.copyOf(bytes, 1000)), "truncated");
+    }
+
+    @Test
     void folderIsRefused() {
         assertFault(dir, "is a folder");
     }
