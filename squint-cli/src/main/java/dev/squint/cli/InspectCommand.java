@@ -11,6 +11,7 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.concurrent.Callable;
 
 /** {@code squint inspect MODEL}: what a model file holds. */
@@ -60,6 +61,6 @@ final class InspectCommand implements Callable<Integer> {
 
     /** Lists the aliases in help text. */
     static final class AliasCandidates implements Iterable<String> {
-        @Override public java.util.Iterator<String> iterator() { return ModelAliases.NAMES.iterator(); }
+        @Override public Iterator<String> iterator() { return ModelAliases.NAMES.iterator(); }
     }
 }

@@ -3,6 +3,7 @@ package dev.squint.formats.inspect;
 import dev.squint.core.MetaValue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -79,7 +80,7 @@ public final class InspectText {
             InspectReport.TensorRow t = r.tensors().get(i);
             String[] row = {t.name(), t.dtype().name(), t.shape().toString(), HumanUnits.bytes(t.bytes()),
                     t.offset().isPresent() ? Long.toString(t.offset().getAsLong()) : "-"};
-            rows.add(anyOffset ? row : java.util.Arrays.copyOf(row, 4));
+            rows.add(anyOffset ? row : Arrays.copyOf(row, 4));
         }
         table(out, rows, new boolean[] {false, false, false, true, true});
         return out.toString();
