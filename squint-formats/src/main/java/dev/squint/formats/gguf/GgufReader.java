@@ -222,6 +222,7 @@ public final class GgufReader {
             Set<String> names = new HashSet<>();
             for (long i = 0; i < nTensors; i++) {
                 String name = utf8("the name of tensor #" + i);
+                if (name.isEmpty()) throw fault("tensor #" + i + " has an empty name");
                 if (!names.add(name)) throw fault("duplicate tensor name '" + name + "'");
                 infos.add(tensorInfo(name));
             }

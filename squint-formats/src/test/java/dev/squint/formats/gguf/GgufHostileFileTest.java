@@ -96,6 +96,7 @@ class GgufHostileFileTest {
                 new Case("alignment zero", withKv(r -> r.kvU32("general.alignment", 0)), "key 'general.alignment' is 0, not a nonzero power of two"),
                 new Case("alignment not a power of two", withKv(r -> r.kvU32("general.alignment", 48)), "key 'general.alignment' is 48, not a nonzero power of two"),
                 new Case("duplicate tensor name", withTensors(2, 64, r -> r.tensor("w", 0, 0, 4).tensor("w", 0, 32, 4)), "duplicate tensor name 'w'"),
+                new Case("empty tensor name", withTensors(1, 32, r -> r.tensor("", 0, 0, 4)), "tensor #0 has an empty name"),
                 new Case("tensor name not UTF-8", withTensors(1, 32, r -> r.u64(1).u8(0xFF).u32(1).u64(4).u32(0).u64(0)), "the name of tensor #0 is not valid UTF-8"),
                 new Case("tensor name beyond the file", withTensors(1, 64, r -> r.u64(1L << 40)), "the name of tensor #0: length 1099511627776 runs past"),
                 new Case("five dimensions", withTensors(1, 32, r -> r.tensor("w", 0, 0, 1, 1, 1, 1, 1)), "tensor 'w' has 5 dimensions (at most 4)"),
