@@ -72,7 +72,10 @@ public final class GgufPlan {
     /** Bytes of header, metadata and tensor infos (before the padding to the data section). */
     public int headerSize() { return header.length; }
 
-    byte[] headerBytes() { return header; }
+    /** The encoded header: magic through the last tensor info, before the padding to {@link #dataOffset()} (a copy). */
+    public byte[] headerBytes() { return header.clone(); }
+
+    byte[] header() { return header; }
 
     /** Absolute offset where tensor data starts. */
     public long dataOffset() { return dataOffset; }

@@ -81,7 +81,7 @@ public final class GgufWriter {
     public static void write(Path target, GgufPlan plan, TensorSource source, Collection<Path> inputs) {
         try (AtomicOutput out = AtomicOutput.create(target, inputs)) {
             FileChannel ch = out.channel();
-            writeFully(ch, ByteBuffer.wrap(plan.headerBytes()));
+            writeFully(ch, ByteBuffer.wrap(plan.header()));
             zeros(ch, plan.dataOffset() - plan.headerSize());
             List<GgufTensorInfo> order = new ArrayList<>(plan.tensors());
             order.sort(Comparator.comparingLong(GgufTensorInfo::offset));
