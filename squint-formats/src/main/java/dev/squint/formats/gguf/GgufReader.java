@@ -53,13 +53,14 @@ public final class GgufReader {
     /** Arrays nested deeper than this are refused (bounds recursion on hostile input). */
     static final int MAX_ARRAY_DEPTH = 8;
     /**
-     * Metadata is copied onto the heap (it is small in real files: a 256k-token vocabulary is a few
-     * MB), so its size is capped independently of the file size to keep a hostile file from
-     * exhausting the heap: at most this many values in all arrays together ...
+     * Metadata and tensor infos are copied onto the heap (they are small in real files: a
+     * 256k-token vocabulary costs about 30 MB), so their estimated heap cost is capped
+     * independently of the file size, and charged before each allocation, so that a hostile file
+     * cannot exhaust the heap with values that each take only a few bytes of file.
      */
-    static final long MAX_METADATA_VALUES = 1L << 24;
-    /** ... and at most this many bytes of strings. */
-    static final long MAX_METADATA_STRING_BYTES = 1L << 28;
+    static final long MAX_HEADER_HEAP = 256L << 20;
+    /** Estimated heap bytes of one scalar value in a list, of a string beyond its bytes, of a tensor info beyond its name. */
+    private static final long VALUE_COST = 24, STRING_COST = 48, TENSOR_COST = 160;
 
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -104,8 +105,7 @@ public final class GgufReader {
         private final MemorySegment seg;
         private final long size;
         private long pos;
-        private long metadataValues;
-        private long metadataStringBytes;
+        private long heapCharged;
 
         Parser(Path path, MappedFile mapped) {
             this.path = path;
@@ -132,14 +132,23 @@ public final class GgufReader {
         private int i32(String what) { need(4, what); int v = seg.get(U32, pos); pos += 4; return v; }
         private long i64(String what) { need(8, what); long v = seg.get(U64, pos); pos += 8; return v; }
 
+        /** Accounts for heap the header will take; refuses before the allocation that would exceed the cap. */
+        private void charge(long bytes, String what) {
+            heapCharged += bytes;
+            if (heapCharged > MAX_HEADER_HEAP) {
+                throw fault(what + ": metadata and tensor infos would take more than squint's limit of "
+                        + (MAX_HEADER_HEAP >> 20) + " MiB of heap");
+            }
+        }
+
         private byte[] bytes(String what) {
             long len = i64(what + " length");
             if (len < 0 || len > left()) {
                 throw fault(what + ": length " + Long.toUnsignedString(len) + " runs past the end of the file ("
                         + left() + " bytes left at offset " + pos + ")");
             }
-            byte[] b = new byte[(int) Math.min(len, Integer.MAX_VALUE - 8)];
-            if (b.length != len) throw fault(what + ": length " + len + " is too long for a string");
+            charge(STRING_COST + len, what);
+            byte[] b = new byte[(int) len]; // len <= MAX_HEADER_HEAP < 2^31 after charge()
             MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, b, 0, b.length);
             pos += len;
             return b;
@@ -223,6 +232,7 @@ public final class GgufReader {
             for (long i = 0; i < nTensors; i++) {
                 String name = utf8("the name of tensor #" + i);
                 if (name.isEmpty()) throw fault("tensor #" + i + " has an empty name");
+                charge(TENSOR_COST, "tensor '" + name + "'");
                 if (!names.add(name)) throw fault("duplicate tensor name '" + name + "'");
                 infos.add(tensorInfo(name));
             }
@@ -268,15 +278,7 @@ public final class GgufReader {
                     if (b != 0 && b != 1) throw fault("key '" + key + "': bool value " + (b & 0xFF) + " is neither 0 nor 1");
                     yield new MetaValue.Bool(b == 1);
                 }
-                case STRING -> {
-                    byte[] s = bytes("the string value of key '" + key + "'");
-                    metadataStringBytes += s.length;
-                    if (metadataStringBytes > MAX_METADATA_STRING_BYTES) {
-                        throw fault("key '" + key + "': metadata strings exceed squint's limit of "
-                                + MAX_METADATA_STRING_BYTES + " bytes");
-                    }
-                    yield new MetaValue.Str(s);
-                }
+                case STRING -> new MetaValue.Str(bytes("the string value of key '" + key + "'"));
                 case ARRAY -> array(key, depth + 1);
             };
         }
@@ -298,11 +300,7 @@ public final class GgufReader {
                 throw fault("key '" + key + "': array length " + Long.toUnsignedString(n) + " of " + elementKind
                         + " runs past the end of the file (" + left() + " bytes left)");
             }
-            metadataValues += n;
-            if (metadataValues > MAX_METADATA_VALUES) {
-                throw fault("key '" + key + "': metadata arrays hold more than squint's limit of "
-                        + MAX_METADATA_VALUES + " values");
-            }
+            charge(n * VALUE_COST, "key '" + key + "'"); // n <= file size, so no overflow
             List<MetaValue> items = new ArrayList<>((int) Math.min(n, 1024));
             for (long i = 0; i < n; i++) items.add(value(elementKind, key, depth));
             return new MetaValue.Array(elementKind, items);

@@ -160,6 +160,26 @@ class GgufHostileFileTest {
     }
 
     @Test
+    void metadataThatWouldFillTheHeapIsRefusedBeforeAllocating() throws IOException {
+        // the bytes are really in the (sparse) file, so only the heap cap can refuse them
+        Path big = dir.resolve("big-string.gguf");
+        Files.write(big, RawGguf.header(3, 0, 1).str("s").u32(8).u64(300L << 20).toBytes());
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(f.length() + (300L << 20));
+        }
+        assertThatThrownBy(() -> GgufReader.open(big)).isExactlyInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("the string value of key 's': metadata and tensor infos would take more than squint's limit of 256 MiB of heap");
+
+        Path many = dir.resolve("many-values.gguf");
+        Files.write(many, RawGguf.header(3, 0, 1).str("a").u32(9).u32(0).u64(20_000_000).toBytes());
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(many.toFile(), "rw")) {
+            f.setLength(f.length() + 20_000_000);
+        }
+        assertThatThrownBy(() -> GgufReader.open(many)).isExactlyInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("key 'a': metadata and tensor infos would take more than");
+    }
+
+    @Test
     void aDirectoryIsRefused() {
         assertThatThrownBy(() -> GgufReader.open(dir)).isExactlyInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("not a regular file");
