@@ -3,6 +3,7 @@ package dev.squint.formats.gguf;
 import dev.squint.core.GgmlType;
 import dev.squint.core.MetaValue;
 import dev.squint.core.Metadata;
+import dev.squint.core.Shape;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -120,6 +121,11 @@ public final class GgufPlan {
             mode(false);
             pending.add(new Object[] {name, type, ne.clone(), -1L});
             return this;
+        }
+
+        /** Adds a tensor by its shape outermost first (as safetensors and ONNX give it), placed after the previous one. */
+        public Builder tensor(String name, GgmlType type, Shape shape) {
+            return tensor(name, type, shape.reversed());
         }
 
         /** Adds a tensor at a given offset relative to the data section (to reproduce a file's layout). */

@@ -16,6 +16,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -222,6 +223,31 @@ class GgufSyntheticTest {
             assertThatThrownBy(() -> GgufWriter.copy(g, dir.resolve(".").resolve("in.gguf"))).isInstanceOf(SquintException.class);
         }
         assertThat(Files.readAllBytes(f)).isEqualTo(before);
+    }
+
+    @Test
+    void sourcesMayStreamInPiecesFromBuffersArraysAndSegments() throws IOException {
+        GgufPlan plan = GgufPlan.builder().tensor("m", GgmlType.Q8_0, Shape.of(3, 64)).build();
+        GgufTensorInfo m = plan.tensors().getFirst();
+        assertThat(m.ne()).containsExactly(64, 3);
+        byte[] expected = randomBytes(m.byteSize(), 7);
+        Path f = dir.resolve("pieces.gguf");
+        GgufWriter.write(f, plan, (t, sink) -> {
+            int third = expected.length / 3;
+            sink.write(java.nio.ByteBuffer.wrap(expected, 0, third));
+            assertThat(sink.written()).isEqualTo(third);
+            sink.write(Arrays.copyOfRange(expected, third, 2 * third));
+            java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(expected.length - 2 * third);
+            direct.put(expected, 2 * third, direct.capacity()).flip();
+            sink.write(MemorySegment.ofBuffer(direct));
+        }, List.of());
+        try (GgufFile g = GgufReader.open(f)) {
+            assertThat(g.tensor("m").orElseThrow().shape()).isEqualTo(Shape.of(3, 64));
+            assertThat(g.tensor("m").orElseThrow().data().toArray(ValueLayout.JAVA_BYTE)).isEqualTo(expected);
+        }
+        assertThatThrownBy(() -> GgufWriter.write(dir.resolve("missing.gguf"), plan, GgufWriter.from(Map.of()), List.of()))
+                .isInstanceOf(SquintException.class).hasMessageContaining("no data given for tensor 'm'");
+        assertThat(dir.resolve("missing.gguf")).doesNotExist();
     }
 
     @Test
