@@ -120,34 +120,44 @@ public final class GgufReader {
 
         private long left() { return size - pos; }
 
-        private void need(long n, String what) {
+        private void need(long n, String what) { need(n, what, null); }
+
+        /** The fault names {@code what}, and the key when there is one (joined only on failure: values are many). */
+        private void need(long n, String what, String key) {
             if (n > left()) {
-                throw fault("truncated: " + what + " needs " + n + " bytes at offset " + pos
-                        + " but the file ends at " + size);
+                throw fault("truncated: " + what + (key == null ? "" : " of key '" + key + "'") + " needs " + n
+                        + " bytes at offset " + pos + " but the file ends at " + size);
             }
         }
 
-        private byte i8(String what) { need(1, what); return seg.get(ValueLayout.JAVA_BYTE, pos++); }
-        private short i16(String what) { need(2, what); short v = seg.get(U16, pos); pos += 2; return v; }
-        private int i32(String what) { need(4, what); int v = seg.get(U32, pos); pos += 4; return v; }
-        private long i64(String what) { need(8, what); long v = seg.get(U64, pos); pos += 8; return v; }
+        private byte i8(String what) { return i8(what, null); }
+        private int i32(String what) { return i32(what, null); }
+        private long i64(String what) { return i64(what, null); }
+        private byte i8(String what, String key) { need(1, what, key); return seg.get(ValueLayout.JAVA_BYTE, pos++); }
+        private short i16(String what, String key) { need(2, what, key); short v = seg.get(U16, pos); pos += 2; return v; }
+        private int i32(String what, String key) { need(4, what, key); int v = seg.get(U32, pos); pos += 4; return v; }
+        private long i64(String what, String key) { need(8, what, key); long v = seg.get(U64, pos); pos += 8; return v; }
 
         /** Accounts for heap the header will take; refuses before the allocation that would exceed the cap. */
-        private void charge(long bytes, String what) {
+        private void charge(long bytes, String what) { charge(bytes, what, null); }
+
+        private void charge(long bytes, String what, String key) {
             heapCharged += bytes;
             if (heapCharged > MAX_HEADER_HEAP) {
-                throw fault(what + ": metadata and tensor infos would take more than squint's limit of "
+                throw fault(what + (key == null ? "" : " of key '" + key + "'") + ": metadata and tensor infos would take more than squint's limit of "
                         + (MAX_HEADER_HEAP >> 20) + " MiB of heap");
             }
         }
 
-        private byte[] bytes(String what) {
-            long len = i64(what + " length");
+        private byte[] bytes(String what) { return bytes(what, null); }
+
+        private byte[] bytes(String what, String key) {
+            long len = i64(what + " length", key);
             if (len < 0 || len > left()) {
-                throw fault(what + ": length " + Long.toUnsignedString(len) + " runs past the end of the file ("
-                        + left() + " bytes left at offset " + pos + ")");
+                throw fault(what + (key == null ? "" : " of key '" + key + "'") + ": length " + Long.toUnsignedString(len)
+                        + " runs past the end of the file (" + left() + " bytes left at offset " + pos + ")");
             }
-            charge(STRING_COST + len, what);
+            charge(STRING_COST + len, what, key);
             byte[] b = new byte[(int) len]; // len <= MAX_HEADER_HEAP < 2^31 after charge()
             MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, b, 0, b.length);
             pos += len;
@@ -205,7 +215,7 @@ public final class GgufReader {
                 String key = utf8("metadata key #" + i);
                 if (key.isEmpty()) throw fault("metadata key #" + i + " is empty");
                 if (kv.containsKey(key)) throw fault("duplicate metadata key '" + key + "'");
-                MetaValue.Kind kind = kind(i32("the value type of key '" + key + "'"), key);
+                MetaValue.Kind kind = kind(i32("the value type", key), key);
                 kv.put(key, value(kind, key, 0));
             }
             Metadata.Builder mb = Metadata.builder();
@@ -260,25 +270,25 @@ public final class GgufReader {
         }
 
         private MetaValue value(MetaValue.Kind kind, String key, int depth) {
-            String what = "the value of key '" + key + "'";
+            String what = "the value";
             return switch (kind) {
-                case UINT8 -> new MetaValue.U8(i8(what));
-                case INT8 -> new MetaValue.I8(i8(what));
-                case UINT16 -> new MetaValue.U16(i16(what));
-                case INT16 -> new MetaValue.I16(i16(what));
-                case UINT32 -> new MetaValue.U32(i32(what));
-                case INT32 -> new MetaValue.I32(i32(what));
-                case FLOAT32 -> { need(4, what); float f = seg.get(F32, pos); pos += 4; yield new MetaValue.F32(f); }
-                case FLOAT64 -> { need(8, what); double d = seg.get(F64, pos); pos += 8; yield new MetaValue.F64(d); }
-                case UINT64 -> new MetaValue.U64(i64(what));
-                case INT64 -> new MetaValue.I64(i64(what));
+                case UINT8 -> new MetaValue.U8(i8(what, key));
+                case INT8 -> new MetaValue.I8(i8(what, key));
+                case UINT16 -> new MetaValue.U16(i16(what, key));
+                case INT16 -> new MetaValue.I16(i16(what, key));
+                case UINT32 -> new MetaValue.U32(i32(what, key));
+                case INT32 -> new MetaValue.I32(i32(what, key));
+                case FLOAT32 -> { need(4, what, key); float f = seg.get(F32, pos); pos += 4; yield new MetaValue.F32(f); }
+                case FLOAT64 -> { need(8, what, key); double d = seg.get(F64, pos); pos += 8; yield new MetaValue.F64(d); }
+                case UINT64 -> new MetaValue.U64(i64(what, key));
+                case INT64 -> new MetaValue.I64(i64(what, key));
                 case BOOL -> {
-                    byte b = i8(what);
+                    byte b = i8(what, key);
                     // only 0 and 1 are bools; anything else could not be written back unchanged
                     if (b != 0 && b != 1) throw fault("key '" + key + "': bool value " + (b & 0xFF) + " is neither 0 nor 1");
                     yield new MetaValue.Bool(b == 1);
                 }
-                case STRING -> new MetaValue.Str(bytes("the string value of key '" + key + "'"));
+                case STRING -> new MetaValue.Str(bytes("the string value", key));
                 case ARRAY -> array(key, depth + 1);
             };
         }
@@ -287,8 +297,8 @@ public final class GgufReader {
             if (depth > MAX_ARRAY_DEPTH) {
                 throw fault("key '" + key + "': arrays nested deeper than " + MAX_ARRAY_DEPTH + " levels");
             }
-            MetaValue.Kind elementKind = kind(i32("the array element type of key '" + key + "'"), key);
-            long n = i64("the array length of key '" + key + "'");
+            MetaValue.Kind elementKind = kind(i32("the array element type", key), key);
+            long n = i64("the array length", key);
             long minBytes = switch (elementKind) {
                 case UINT8, INT8, BOOL -> 1;
                 case UINT16, INT16 -> 2;
@@ -300,7 +310,7 @@ public final class GgufReader {
                 throw fault("key '" + key + "': array length " + Long.toUnsignedString(n) + " of " + elementKind
                         + " runs past the end of the file (" + left() + " bytes left)");
             }
-            charge(n * VALUE_COST, "key '" + key + "'"); // n <= file size, so no overflow
+            charge(n * VALUE_COST, "the array", key); // n <= file size, so no overflow
             List<MetaValue> items = new ArrayList<>((int) Math.min(n, 1024));
             for (long i = 0; i < n; i++) items.add(value(elementKind, key, depth));
             return new MetaValue.Array(elementKind, items);
