@@ -10,11 +10,11 @@ import dev.squint.core.Tensor;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,9 +41,16 @@ import java.util.Set;
  *
  * <p>Every count, length, offset and shape is checked against the bytes the file has before any
  * allocation depends on it, following the checks of ggml's gguf.cpp; each fault is one
- * {@link ModelFormatException} naming the key or tensor. Unlike gguf.cpp, tensors need not be
- * packed in order: any aligned, in-file, non-overlapping placement is accepted. Unlike gguf.cpp,
- * arrays of arrays are read (the GGUF spec allows them), to a nesting depth of {@value #MAX_ARRAY_DEPTH}.
+ * {@link ModelFormatException} naming the key or tensor. Where this reader differs from gguf.cpp:
+ * <ul>
+ *   <li>more lenient: tensors need not be packed in order (any aligned, in-file, non-overlapping
+ *       placement is accepted, and the last tensor needs no trailing padding); arrays of arrays are
+ *       read (the GGUF spec allows them) to a nesting depth of {@value #MAX_ARRAY_DEPTH}; tensor
+ *       names are not limited to ggml's 63 bytes;</li>
+ *   <li>stricter, so that what is read can be written back byte for byte: keys and tensor names
+ *       must be valid UTF-8, bools must be 0 or 1, tensor names must not be empty; and the
+ *       header's heap is capped ({@link #MAX_HEADER_HEAP}).</li>
+ * </ul>
  */
 public final class GgufReader {
     static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
@@ -328,11 +335,16 @@ public final class GgufReader {
                 ne[j] = i64("dimension " + j + " of " + who);
                 if (ne[j] < 0) throw fault(who + " dimension " + j + " is negative (" + ne[j] + ")");
             }
+            // the product of the nonzero dimensions must fit, even when a zero makes the count 0: then
+            // every partial product, in either dimension order, fits too (Shape, byte sizes, writers)
             boolean empty = false;
-            for (long d : ne) empty |= d == 0;
-            for (int j = 0; j < nDims && !empty; j++) {
+            for (long d : ne) {
+                if (d == 0) {
+                    empty = true;
+                    continue;
+                }
                 try {
-                    elements = Math.multiplyExact(elements, ne[j]);
+                    elements = Math.multiplyExact(elements, d);
                 } catch (ArithmeticException e) {
                     throw fault(who + " element count of shape " + Arrays.toString(ne) + " overflows 64 bits");
                 }

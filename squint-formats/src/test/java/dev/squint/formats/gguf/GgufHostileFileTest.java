@@ -103,6 +103,7 @@ class GgufHostileFileTest {
                 new Case("huge dimension count", withTensors(1, 32, r -> r.str("w").u32(-1)), "tensor 'w' has 4294967295 dimensions"),
                 new Case("negative dimension", withTensors(1, 32, r -> r.tensor("w", 0, 0, 4, -2)), "tensor 'w' dimension 1 is negative (-2)"),
                 new Case("element count overflow", withTensors(1, 32, r -> r.tensor("w", 0, 0, 1L << 32, 1L << 32)), "tensor 'w' element count of shape [4294967296, 4294967296] overflows"),
+                new Case("element count overflow hidden by a zero", withTensors(1, 32, r -> r.tensor("w", 0, 0, 0, 1L << 32, 1L << 32)), "tensor 'w' element count of shape [0, 4294967296, 4294967296] overflows"),
                 new Case("byte size overflow", withTensors(1, 32, r -> r.tensor("w", 0, 0, 1L << 31, 1L << 31)), "tensor 'w' byte size of shape [2147483648, 2147483648] overflows"),
                 new Case("unknown ggml type", withTensors(1, 32, r -> r.tensor("w", 40, 0, 4)), "tensor 'w' has unknown ggml type id 40"),
                 new Case("negative ggml type", withTensors(1, 32, r -> r.tensor("w", -1, 0, 4)), "tensor 'w' has unknown ggml type id 4294967295"),
