@@ -210,6 +210,7 @@ public final class GgufPlan {
             long n = 1;
             for (long d : ne) {
                 if (d < 0) throw new IllegalArgumentException("tensor " + name + ": negative dimension in " + Arrays.toString(ne));
+                if (d == 0) continue; // as the reader: the nonzero dimensions' product must fit too
                 try {
                     n = Math.multiplyExact(n, d);
                 } catch (ArithmeticException e) {
