@@ -159,6 +159,18 @@ public final class OnnxModel implements Model {
         return all;
     }
 
+    /**
+     * This model's tensor bytes for {@link OnnxWriter}: views for raw_data and external-data tensors of
+     * {@link #proto()} (or of a modified copy that keeps them), null for tensors that hold their
+     * values in the proto.
+     */
+    public OnnxWriter.TensorData tensorData() {
+        return t -> {
+            boolean external = t.hasDataLocation() && t.getDataLocation() == TensorProto.DataLocation.EXTERNAL;
+            return external || t.getUnknownFields().hasField(OnnxWire.PAYLOAD_REF_FIELD) ? bytes(t) : null;
+        };
+    }
+
     @Override public synchronized List<Tensor> tensors() {
         ensureOpen();
         if (tensors == null) {

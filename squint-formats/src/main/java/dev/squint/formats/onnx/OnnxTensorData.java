@@ -40,8 +40,8 @@ final class OnnxTensorData {
     /** A tensor's checked description. */
     record Layout(TensorInfo info, Storage storage) {}
 
-    /** Describes {@code t}, or throws IllegalArgumentException with a one-line fault (without the tensor's place). */
-    static Layout layout(TensorProto t) {
+    /** Name, dtype, shape and byte size of {@code t}; throws IllegalArgumentException with a one-line fault. */
+    static TensorInfo info(TensorProto t) {
         if (!t.hasDataType() || t.getDataType() == 0) throw new IllegalArgumentException("has no data type");
         ScalarType dtype = ScalarType.fromOnnx(t.getDataType())
                 .orElseThrow(() -> new IllegalArgumentException("has unknown data type " + t.getDataType()));
@@ -50,14 +50,20 @@ final class OnnxTensorData {
             dims[i] = t.getDims(i);
             if (dims[i] < 0) throw new IllegalArgumentException("has negative dimension " + dims[i] + " in " + t.getDimsList());
         }
-        Shape shape;
-        long bytes;
         try {
-            shape = Shape.of(dims);
-            bytes = dtype.bytesFor(shape.elementCount());
+            Shape shape = Shape.of(dims);
+            return new TensorInfo(name(t), dtype, shape, dtype.bytesFor(shape.elementCount()));
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new IllegalArgumentException("shape " + Arrays.toString(dims) + " of " + dtype + " overflows a 64-bit size");
         }
+    }
+
+    /** Describes {@code t} and where its values are, or throws IllegalArgumentException with a one-line fault (without the tensor's place). */
+    static Layout layout(TensorProto t) {
+        TensorInfo described = info(t);
+        ScalarType dtype = (ScalarType) described.dtype();
+        Shape shape = described.shape();
+        long bytes = described.byteSize();
         if (t.hasSegment()) throw new IllegalArgumentException("is split into segments, which squint does not join");
         boolean external = t.hasDataLocation() && t.getDataLocation() == TensorProto.DataLocation.EXTERNAL;
         boolean rawRef = t.getUnknownFields().hasField(OnnxWire.PAYLOAD_REF_FIELD);
