@@ -77,6 +77,10 @@ public final class OnnxReader {
             throw new ModelFormatException(path, "malformed protobuf: " + oneLine(String.valueOf(e.getMessage())));
         } catch (RuntimeException e) {
             throw new ModelFormatException(path, "malformed protobuf: " + oneLine(String.valueOf(e.getMessage())));
+        } catch (OutOfMemoryError e) {
+            // Millions of tiny messages can expand far beyond their wire size; the partial parse is garbage now.
+            throw new ModelFormatException(path, "the model's structure (" + skeleton.length + " bytes without raw_data) "
+                    + "does not fit in the Java heap; raise -Xmx");
         }
     }
 

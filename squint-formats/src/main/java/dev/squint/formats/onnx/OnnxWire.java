@@ -39,6 +39,8 @@ final class OnnxWire {
     static final int RAW_DATA_FIELD = 9;
     /** Nesting limit for the messages walked here (graphs in attributes in graphs ...). */
     static final int MAX_DEPTH = 64;
+    /** The most raw_data payloads a model may hold; each costs a few dozen heap bytes while reading. */
+    static final int MAX_PAYLOADS = 1 << 20;
 
     /** A malformed wire encoding; the reader turns it into a ModelFormatException. */
     static final class WireException extends Exception {
@@ -107,9 +109,10 @@ final class OnnxWire {
 
         record Strip(List<Payload> payloads) implements Hook {
             @Override public boolean tensorField(int field, int wireType, MemorySegment src, long valueStart, long valueEnd,
-                                                 long varint, Chunks out) {
+                                                 long varint, Chunks out) throws WireException {
                 if (field == PAYLOAD_REF_FIELD) return true; // a reference already in the file is not ours: drop it
                 if (field != RAW_DATA_FIELD || wireType != 2) return false;
+                if (payloads.size() >= MAX_PAYLOADS) throw new WireException("more than " + MAX_PAYLOADS + " tensors hold raw_data");
                 out.addVarintField(PAYLOAD_REF_FIELD, payloads.size());
                 payloads.add(new Payload(valueStart, valueEnd - valueStart));
                 return true;

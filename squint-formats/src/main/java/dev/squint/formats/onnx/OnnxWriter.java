@@ -103,6 +103,11 @@ public final class OnnxWriter {
      *                         model cannot fit 2 GiB, an output would replace an input, or writing fails
      */
     public static Result write(ModelProto proto, TensorData data, Path out, Options options, Collection<Path> inputs) {
+        return write(proto, data, out, options, inputs, MAX_MODEL_BYTES);
+    }
+
+    /** As above with a lower limit on the .onnx file, so that tests can reach it. */
+    static Result write(ModelProto proto, TensorData data, Path out, Options options, Collection<Path> inputs, long maxModelBytes) {
         Path dataPath = out.toAbsolutePath().resolveSibling(options.dataFileName() != null ? options.dataFileName()
                 : out.getFileName() + ".data");
         if (dataPath.equals(out.toAbsolutePath())) throw new SquintException(out + ": the data file cannot be the model file");
@@ -122,7 +127,7 @@ public final class OnnxWriter {
             }
             return t;
         });
-        forceUnderLimit(proto, order);
+        forceUnderLimit(proto, order, maxModelBytes);
 
         // 2. The proto with references for inline payloads and external_data for the others.
         List<MemorySegment> inline = new ArrayList<>();
@@ -162,7 +167,7 @@ public final class OnnxWriter {
         } catch (OnnxWire.WireException e) {
             throw new IllegalStateException("the writer's own serialization is malformed: " + e.getMessage(), e);
         }
-        if (chunks.size > MAX_MODEL_BYTES) {
+        if (chunks.size > maxModelBytes) {
             throw new SquintException(out + ": the model needs " + chunks.size + " bytes inline, more than protobuf's 2 GiB; "
                     + "lower the external-data threshold");
         }
@@ -231,11 +236,11 @@ public final class OnnxWriter {
     }
 
     /** Moves the largest inline payloads external while the inline total would pass 2 GiB. */
-    private static void forceUnderLimit(ModelProto proto, List<Placement> order) {
+    private static void forceUnderLimit(ModelProto proto, List<Placement> order, long maxModelBytes) {
         long inline = proto.getSerializedSize();
         for (Placement p : order) if (!p.external) inline += p.bytes.byteSize() + 16;
         // A margin for length prefixes and references that the estimate leaves out.
-        long budget = MAX_MODEL_BYTES - (64L << 20);
+        long budget = maxModelBytes - Math.min(64L << 20, maxModelBytes / 4);
         if (inline <= budget) return;
         List<Placement> bySize = new ArrayList<>(order.stream().filter(p -> !p.external).toList());
         bySize.sort(Comparator.comparingLong((Placement p) -> p.bytes.byteSize()).reversed());

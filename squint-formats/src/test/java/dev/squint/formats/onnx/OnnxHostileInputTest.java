@@ -242,6 +242,20 @@ class OnnxHostileInputTest {
     }
 
     @Test
+    void absurdTensorCountsAreRefusedBeforeTheyFillTheHeap() {
+        // One graph of 1,100,000 four-byte initializers, each an empty raw_data: 4.4 MB of file.
+        int n = 1_100_000;
+        byte[] tensor = {0x2A, 0x02, 0x4A, 0x00};
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(0x3A);
+        long len = (long) n * tensor.length;
+        while ((len & ~0x7FL) != 0) { out.write((int) (len & 0x7F) | 0x80); len >>>= 7; }
+        out.write((int) len);
+        for (int i = 0; i < n; i++) out.writeBytes(tensor);
+        assertThat(rejects(out.toByteArray()).fault()).contains("more than 1048576 tensors");
+    }
+
+    @Test
     void missingFile() {
         assertThatThrownBy(() -> OnnxReader.open(dir.resolve("nope.onnx"))).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("no such file");

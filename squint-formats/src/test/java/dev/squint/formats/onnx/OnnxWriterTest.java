@@ -107,6 +107,28 @@ class OnnxWriterTest {
     }
 
     @Test
+    void movesTensorsExternalWhenInlineWouldPassTheMessageLimit(@TempDir Path dir) {
+        float[] big = new float[128 * 128];
+        for (int i = 0; i < big.length; i++) big[i] = i * 0.25f;
+        ModelProto proto = OnnxTestModels.matmulModel(OnnxTestModels.floats("w", new long[] {128, 128}, big),
+                OnnxTestModels.floats("b", new long[] {3}, 1, 2, 3));
+        Path in = OnnxTestModels.write(dir, "big.onnx", proto);
+        try (OnnxModel model = OnnxReader.open(in)) {
+            Path out = dir.resolve("limited.onnx");
+            // A 32 KiB "protobuf limit" cannot hold the 64 KiB weight: it must go external although the threshold says inline.
+            OnnxWriter.Result r = OnnxWriter.write(model.proto(), model.tensorData(), out, OnnxWriter.Options.inline(),
+                    model.files(), 32 << 10);
+            assertThat(r.externalTensors()).isEqualTo(1);
+            assertThat(r.modelBytes()).isLessThan(32 << 10);
+            try (OnnxModel copy = OnnxReader.open(out)) {
+                assertSameModel(model, copy);
+                assertThat(copy.proto().getGraph().getInitializer(0).getDataLocation()).isEqualTo(TensorProto.DataLocation.EXTERNAL);
+                assertThat(copy.proto().getGraph().getInitializer(1).hasDataLocation()).isFalse();
+            }
+        }
+    }
+
+    @Test
     void refusesToOverwriteItsInputs(@TempDir Path dir) throws IOException {
         Path in = OnnxTestModels.write(dir, "tiny.onnx", OnnxTestModels.matmulModel());
         byte[] before = Files.readAllBytes(in);
