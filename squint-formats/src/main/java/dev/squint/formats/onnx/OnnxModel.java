@@ -227,6 +227,8 @@ public final class OnnxModel implements Model {
     }
 
     // A location is a relative POSIX path; anything absolute or climbing out of the model's folder is refused.
+    // The check is on the path as written, not on where symbolic links lead: the Hugging Face cache links
+    // every file of a snapshot to a blob outside the snapshot's folder, and such models must open.
     private static final Pattern DRIVE = Pattern.compile("^[A-Za-z]:.*");
 
     private MemorySegment external(TensorProto t, TensorInfo info, String where) {
@@ -256,7 +258,7 @@ public final class OnnxModel implements Model {
         }
         MappedFile data = externalFiles.get(target);
         if (data == null) {
-            if (!Files.isRegularFile(target)) throw fault(where + ": external data file '" + location + "' does not exist");
+            if (!Files.isRegularFile(target)) throw fault(where + ": external data file '" + location + "' does not exist or is not a file");
             try {
                 data = MappedFile.open(target);
             } catch (UncheckedIOException e) {
