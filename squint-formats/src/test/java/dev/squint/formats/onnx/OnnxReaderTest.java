@@ -157,6 +157,31 @@ class OnnxReaderTest {
     }
 
     @Test
+    void graphViewCoversSubgraphsSparseAndListAttributes(@org.junit.jupiter.api.io.TempDir Path dir) throws java.io.IOException {
+        java.nio.file.Files.write(dir.resolve(OnnxFuzzSeeds.EXTERNAL_FILE), new byte[64]);
+        Path p = OnnxTestModels.write(dir, "rich.onnx", OnnxFuzzSeeds.all().get(1));
+        try (OnnxModel model = OnnxReader.open(p)) {
+            OnnxGraph g = model.graph();
+            assertThat(g.initializerNames()).containsExactly("w", "b", "t", "e");
+            assertThat(g.sparseInitializerNames()).containsExactly("s");
+            OnnxGraph.Node branch = g.nodesOfType("If").getFirst();
+            OnnxGraph body = ((AttributeValue.GraphValue) branch.attribute("then_branch").orElseThrow().value()).graph();
+            assertThat(body.name()).isEqualTo("then");
+            assertThat(body.initializerNames()).containsExactly("k");
+            assertThat(body.opsetImports()).isEqualTo(g.opsetImports());
+            assertThat(branch.attribute("ints").orElseThrow().value()).isEqualTo(new AttributeValue.Ints(List.of(1L, -1L)));
+            // Typed float16 converted off-heap, external data mapped from the file beside the model.
+            assertThat(model.tensor("t").orElseThrow().dtype()).isEqualTo(ScalarType.F16);
+            assertThat(model.tensor("t").orElseThrow().data().isNative()).isTrue();
+            assertThat(model.tensor("e").orElseThrow().byteSize()).isEqualTo(16);
+            assertThat(model.files()).hasSize(2);
+            assertThat(model.metadata().string("k")).contains("v");
+            // Sparse initializers are not dense tensors: they stay out of tensors().
+            assertThat(model.tensors()).extracting(Tensor::name).containsExactly("w", "b", "t", "e");
+        }
+    }
+
+    @Test
     void closedModelRefusesAccess(@org.junit.jupiter.api.io.TempDir Path dir) {
         Path p = OnnxTestModels.write(dir, "tiny.onnx", OnnxTestModels.matmulModel());
         OnnxModel model = OnnxReader.open(p);

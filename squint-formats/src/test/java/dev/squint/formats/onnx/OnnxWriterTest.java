@@ -88,6 +88,25 @@ class OnnxWriterTest {
     }
 
     @Test
+    void roundTripsSubgraphsSparseTypedAndExternalTensors(@TempDir Path dir) throws IOException {
+        Files.write(dir.resolve(OnnxFuzzSeeds.EXTERNAL_FILE), new byte[64]);
+        Path in = OnnxTestModels.write(dir, "rich.onnx", OnnxFuzzSeeds.all().get(1));
+        try (OnnxModel model = OnnxReader.open(in)) {
+            for (OnnxWriter.Options options : List.of(OnnxWriter.Options.inline(), OnnxWriter.Options.external(0))) {
+                Path out = dir.resolve("out-" + options.externalThreshold() + ".onnx");
+                OnnxWriter.write(model, out, options.withDataFileName("out-" + options.externalThreshold() + ".bin"));
+                try (OnnxModel copy = OnnxReader.open(out)) {
+                    assertSameModel(model, copy);
+                    TensorProto nested = copy.proto().getGraph().getNode(3).getAttribute(0).getG().getInitializer(0);
+                    assertThat(nested.getName()).isEqualTo("k");
+                    assertThat(nested.getDataLocation() == TensorProto.DataLocation.EXTERNAL)
+                            .isEqualTo(options.externalThreshold() == 0);
+                }
+            }
+        }
+    }
+
+    @Test
     void writesAModifiedProtoWithNewOffHeapTensor(@TempDir Path dir) {
         Path in = OnnxTestModels.write(dir, "tiny.onnx", OnnxTestModels.matmulModel());
         try (OnnxModel model = OnnxReader.open(in); Arena arena = Arena.ofConfined()) {
