@@ -1,12 +1,140 @@
 package dev.squint.core.codec;
 
+import dev.squint.core.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.List;
 
-/** The codecs of one family of types; filled in as the family's codecs land. */
+/**
+ * ggml's grid-based i-quants: {@link Iq2Codecs} (IQ2_XXS, IQ2_XS, IQ2_S), {@link Iq3Codecs}
+ * (IQ3_XXS, IQ3_S) and {@link Iq1Codecs} (IQ1_S, IQ1_M), plus the small pieces they share.
+ * Each block stores, per group of 8 (or 4) values, an index into a fixed codebook of points
+ * ({@link IqGrids}); quantizing searches the codebook near the rounded point
+ * ({@link IqGrids.Search}). All pair with Q8_K activations for the dot product.
+ *
+ * <h2>Numerics and verification</h2>
+ * Every float operation is written in ggml's order with ggml's operand types (C float arithmetic,
+ * no fused multiply-add, {@code FLT_EVAL_METHOD == 0}), and F16 scales use IEEE round-to-nearest-even
+ * ({@link Float#floatToFloat16}) as {@code GGML_FP32_TO_FP16}. ggml sorts with {@code qsort}, which
+ * glibc implements as a (stable) merge sort for these sizes; the sorts here are stable too.
+ * <p>The shared bit-exact vectors in {@code testdata/ggml} do not cover these types. The tests check
+ * them against vectors made by compiling ggml's own {@code ggml-quants.c} and generic dot kernels
+ * (the copy bundled in the llama.rn 0.12.9 npm package) on this machine; see the README next to
+ * those vectors. They are not checked against an official llama.cpp build.
+ *
+ * <h2>Bad input</h2>
+ * A row length that is not a multiple of 256, NaN or infinity among the values or the importance
+ * weights, a missing importance matrix where ggml asserts one, or values so large that the grid
+ * search overflows (ggml aborts there): {@link IllegalArgumentException}.
+ */
 final class GridCodecs {
     private GridCodecs() {}
 
     static List<BlockCodec> all() {
-        return List.of();
+        return List.of(Iq2Codecs.IQ2_XXS, Iq2Codecs.IQ2_XS, Iq2Codecs.IQ2_S,
+                Iq3Codecs.IQ3_XXS, Iq3Codecs.IQ3_S,
+                Iq1Codecs.IQ1_S, Iq1Codecs.IQ1_M);
+    }
+
+    static final int QK_K = 256;
+
+    static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /*
+     * Q8_K, the activation type of every grid codec (292 bytes per 256 values):
+     *   [0, 4)     float d        scale
+     *   [4, 260)   int8 qs[256]   values (value = d * qs[i])
+     *   [260, 292) int16 bsums[16] sums of qs over each group of 16 (little-endian)
+     */
+    static final int Q8K_BYTES = 292;
+    static final int Q8K_QS = 4;
+    static final int Q8K_BSUMS = 260;
+
+    static float q8kScale(MemorySegment y, long block) {
+        return y.get(LE_FLOAT, block);
+    }
+
+    static int q8kValue(MemorySegment y, long block, int i) {
+        return y.get(ValueLayout.JAVA_BYTE, block + Q8K_QS + i);
+    }
+
+    static int q8kBsum(MemorySegment y, long block, int i) {
+        return y.get(LE_SHORT, block + Q8K_BSUMS + 2L * i);
+    }
+
+    static float half(MemorySegment s, long offset) {
+        return Float.float16ToFloat(s.get(LE_SHORT, offset));
+    }
+
+    static int u8(MemorySegment s, long offset) {
+        return s.get(ValueLayout.JAVA_BYTE, offset) & 0xFF;
+    }
+
+    static int u16(MemorySegment s, long offset) {
+        return s.get(LE_SHORT, offset) & 0xFFFF;
+    }
+
+    static int u16(byte[] b, int offset) {
+        return (b[offset] & 0xFF) | (b[offset + 1] & 0xFF) << 8;
+    }
+
+    static void putU16(byte[] b, int offset, int v) {
+        b[offset] = (byte) v;
+        b[offset + 1] = (byte) (v >>> 8);
+    }
+
+    static void putU32(byte[] b, int offset, int v) {
+        b[offset] = (byte) v;
+        b[offset + 1] = (byte) (v >>> 8);
+        b[offset + 2] = (byte) (v >>> 16);
+        b[offset + 3] = (byte) (v >>> 24);
+    }
+
+    /** C's {@code MAX(a, b)} macro ({@code a > b ? a : b}), which differs from Math.max on -0.0. */
+    static float cmax(float a, float b) {
+        return a > b ? a : b;
+    }
+
+    static void checkRowLength(GgmlType type, long n) {
+        if (n < 0 || n % QK_K != 0) {
+            throw new IllegalArgumentException(type + ": row length " + n + " is not a multiple of the block size " + QK_K);
+        }
+    }
+
+    /** Validates a quantizeRow call: row length, finite values, importance presence, length and finiteness. */
+    static void checkQuantizeInput(BlockCodec codec, float[] src, int srcOffset, int n, float[] importance) {
+        GgmlType type = codec.type();
+        checkRowLength(type, n);
+        if (srcOffset < 0 || srcOffset > src.length - n) {
+            throw new IllegalArgumentException(type + ": row [" + srcOffset + ", " + ((long) srcOffset + n) + ") outside the source of " + src.length + " floats");
+        }
+        for (int i = 0; i < n; i++) {
+            float v = src[srcOffset + i];
+            if (!Float.isFinite(v)) {
+                throw new IllegalArgumentException(type + ": cannot quantize " + v + " at element " + i + " of the row");
+            }
+        }
+        if (importance == null) {
+            if (codec.requiresImportance()) {
+                throw new IllegalArgumentException(type + " needs an importance matrix (ggml asserts one)");
+            }
+            return;
+        }
+        if (importance.length < n) {
+            throw new IllegalArgumentException(type + ": importance has " + importance.length + " weights, the row has " + n + " values");
+        }
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(importance[i])) {
+                throw new IllegalArgumentException(type + ": importance weight " + i + " is " + importance[i]);
+            }
+        }
+    }
+
+    static IllegalArgumentException searchFailed(GgmlType type) {
+        return new IllegalArgumentException(type + ": no grid point found (values too large for float arithmetic; ggml aborts here)");
     }
 }
