@@ -173,7 +173,7 @@ final class IqGrids {
             return bitsPerLevel == 2 ? 43692 : 4096;
         }
 
-        private Tables build() {
+        Tables build() {
             int points = points();
             // Rank each distinct codebook byte: that rank is the lattice level.
             boolean[] seen = new boolean[256];
