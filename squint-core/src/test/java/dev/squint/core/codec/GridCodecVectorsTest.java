@@ -27,13 +27,24 @@ class GridCodecVectorsTest {
 
     static final List<GgmlType> TYPES = List.of(GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S,
             GgmlType.IQ3_XXS, GgmlType.IQ3_S, GgmlType.IQ1_S, GgmlType.IQ1_M);
+    /** Inputs with quantized bytes, dequantized floats and dots. */
     static final List<String> INPUTS = List.of("normal", "uniform", "outliers", "zeros", "tiny", "mixed",
             "real_wq_l0", "real_w1_l0", "odd5");
+    /** Inputs made to reach rare quantizer branches: bytes and dots only (see ggml-iq/README.md). */
+    static final List<String> STRESS_INPUTS = List.of("stress", "stress_w0");
 
     static Stream<Arguments> cases() {
+        return cases(INPUTS);
+    }
+
+    static Stream<Arguments> allCases() {
+        return cases(Stream.concat(INPUTS.stream(), STRESS_INPUTS.stream()).toList());
+    }
+
+    static Stream<Arguments> cases(List<String> inputs) {
         List<Arguments> out = new ArrayList<>();
         for (GgmlType t : TYPES) {
-            for (String in : INPUTS) {
+            for (String in : inputs) {
                 if (!Codecs.of(t).requiresImportance()) out.add(Arguments.of(t, in, false));
                 out.add(Arguments.of(t, in, true));
             }
@@ -64,7 +75,7 @@ class GridCodecVectorsTest {
     }
 
     static Input input(String name) {
-        String dir = name.equals("odd5") ? "/ggml-iq/inputs/" : "/ggml/inputs/";
+        String dir = name.equals("odd5") || STRESS_INPUTS.contains(name) ? "/ggml-iq/inputs/" : "/ggml/inputs/";
         float[] imatrix = floats(resource(dir + name + ".imatrix.f32"));
         return new Input(floats(resource(dir + name + ".f32")), imatrix, imatrix.length);
     }
@@ -74,7 +85,7 @@ class GridCodecVectorsTest {
     }
 
     @ParameterizedTest(name = "{0} {1} imatrix={2}")
-    @MethodSource("cases")
+    @MethodSource("allCases")
     void quantizeMatchesGgmlBytes(GgmlType type, String name, boolean imatrix) {
         BlockCodec codec = Codecs.of(type);
         Input in = input(name);
@@ -111,7 +122,7 @@ class GridCodecVectorsTest {
     }
 
     @ParameterizedTest(name = "{0} {1} imatrix={2}")
-    @MethodSource("cases")
+    @MethodSource("allCases")
     void dotMatchesGgmlGenericKernel(GgmlType type, String name, boolean imatrix) {
         BlockCodec codec = Codecs.of(type);
         Input in = input(name);
