@@ -134,6 +134,49 @@ final class GridCodecs {
         }
     }
 
+    /** Per-row working storage of a quantizer; {@link #block} is the block being built. */
+    abstract static class Scratch {
+        final byte[] block;
+
+        Scratch(int blockBytes) {
+            block = new byte[blockBytes];
+        }
+    }
+
+    /**
+     * The row loops every grid codec shares: validation, one scratch per row, blocks built in a
+     * zeroed byte array and copied out; subclasses supply the per-block work.
+     */
+    abstract static class GridCodec<S extends Scratch> implements BlockCodec {
+        @Override public GgmlType vecDotType() { return GgmlType.Q8_K; }
+
+        abstract S newScratch();
+
+        /** Quantizes the 256 values {@code x[xo..]} into {@code s.block} (zeroed on entry); {@code qw} may be null. */
+        abstract void quantizeBlock(float[] x, int xo, float[] qw, int qwo, S s);
+
+        abstract void dequantizeBlock(MemorySegment x, long b, float[] y, int yo);
+
+        @Override
+        public void quantizeRow(float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset, float[] importance) {
+            checkQuantizeInput(this, src, srcOffset, n, importance);
+            int bpb = type().bytesPerBlock();
+            S s = newScratch();
+            for (int ibl = 0; ibl < n / QK_K; ibl++) {
+                java.util.Arrays.fill(s.block, (byte) 0);
+                quantizeBlock(src, srcOffset + QK_K * ibl, importance, QK_K * ibl, s);
+                MemorySegment.copy(s.block, 0, dst, ValueLayout.JAVA_BYTE, dstOffset + (long) bpb * ibl, bpb);
+            }
+        }
+
+        @Override
+        public void dequantizeRow(MemorySegment src, long srcOffset, float[] dst, int dstOffset, int n) {
+            checkRowLength(type(), n);
+            int bpb = type().bytesPerBlock();
+            for (int i = 0; i < n / QK_K; i++) dequantizeBlock(src, srcOffset + (long) bpb * i, dst, dstOffset + QK_K * i);
+        }
+    }
+
     static IllegalArgumentException searchFailed(GgmlType type) {
         return new IllegalArgumentException(type + ": no grid point found (values too large for float arithmetic; ggml aborts here)");
     }

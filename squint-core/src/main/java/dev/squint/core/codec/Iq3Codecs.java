@@ -3,7 +3,6 @@ package dev.squint.core.codec;
 import dev.squint.core.GgmlType;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 import static dev.squint.core.codec.GridCodecs.QK_K;
@@ -47,7 +46,7 @@ final class Iq3Codecs {
     private static final float GROUP_MAX_EPS_IQ3_XXS = 1e-8f;
     private static final int K_MAX_Q = 8;
 
-    private static final class Scratch {
+    private static final class Scratch extends GridCodecs.Scratch {
         final float[] weight = new float[32];
         final float[] waux = new float[32];
         final float[] xval = new float[32];
@@ -59,38 +58,17 @@ final class Iq3Codecs {
         final boolean[] onGridAux = new boolean[8];
         final float[] sums = new float[2];
         final int[] scalesAndSigns = new int[8];
-        final byte[] block;
 
         Scratch(int blockBytes) {
-            block = new byte[blockBytes];
+            super(blockBytes);
         }
     }
 
-    private abstract static class Iq3Codec implements BlockCodec {
-        @Override public GgmlType vecDotType() { return GgmlType.Q8_K; }
-
+    private abstract static class Iq3Codec extends GridCodecs.GridCodec<Scratch> {
         @Override
-        public void quantizeRow(float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset, float[] importance) {
-            GridCodecs.checkQuantizeInput(this, src, srcOffset, n, importance);
-            int bpb = type().bytesPerBlock();
-            Scratch s = new Scratch(bpb);
-            for (int ibl = 0; ibl < n / QK_K; ibl++) {
-                Arrays.fill(s.block, (byte) 0);
-                quantizeBlock(src, srcOffset + QK_K * ibl, importance, QK_K * ibl, s);
-                MemorySegment.copy(s.block, 0, dst, ValueLayout.JAVA_BYTE, dstOffset + (long) bpb * ibl, bpb);
-            }
+        Scratch newScratch() {
+            return new Scratch(type().bytesPerBlock());
         }
-
-        abstract void quantizeBlock(float[] x, int xo, float[] qw, int qwo, Scratch s);
-
-        @Override
-        public void dequantizeRow(MemorySegment src, long srcOffset, float[] dst, int dstOffset, int n) {
-            GridCodecs.checkRowLength(type(), n);
-            int bpb = type().bytesPerBlock();
-            for (int i = 0; i < n / QK_K; i++) dequantizeBlock(src, srcOffset + (long) bpb * i, dst, dstOffset + QK_K * i);
-        }
-
-        abstract void dequantizeBlock(MemorySegment x, long b, float[] y, int yo);
 
         @Override
         public float dot(int n, MemorySegment x, long xOffset, MemorySegment y, long yOffset) {
