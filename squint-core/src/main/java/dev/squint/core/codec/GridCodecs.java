@@ -21,8 +21,9 @@ import java.util.List;
  * glibc implements as a (stable) merge sort for these sizes; the sorts here are stable too.
  * <p>The shared bit-exact vectors in {@code testdata/ggml} do not cover these types. The tests check
  * them against vectors made by compiling ggml's own {@code ggml-quants.c} and generic dot kernels
- * (the copy bundled in the llama.rn 0.12.9 npm package) on this machine; see the README next to
- * those vectors. They are not checked against an official llama.cpp build.
+ * (the copy bundled in the llama.rn 0.12.9 npm package, llama.cpp build 10256, commit 6c8dcaa) on the
+ * dev machine; see {@code src/test/resources/ggml-iq/README.md}. They are not checked against an
+ * official llama.cpp build's output.
  *
  * <h2>Bad input</h2>
  * A row length that is not a multiple of 256, NaN or infinity among the values or the importance
