@@ -27,8 +27,11 @@ import java.util.List;
  *
  * <h2>Bad input</h2>
  * A row length that is not a multiple of 256, NaN or infinity among the values or the importance
- * weights, a missing importance matrix where ggml asserts one, or values so large that the grid
- * search overflows (ggml aborts there): {@link IllegalArgumentException}.
+ * weights, a missing importance matrix where ggml asserts one, or a grid search whose errors are all
+ * non-finite (values near the float limit, negative importance weights; ggml aborts there):
+ * {@link IllegalArgumentException}. Where ggml's {@code nearest_int} would fail its debug assertion
+ * (|x| > 4194303, e.g. with many zero importance weights) the codecs return the bit trick's result,
+ * as ggml's release builds do.
  */
 final class GridCodecs {
     private GridCodecs() {}
@@ -179,6 +182,7 @@ final class GridCodecs {
     }
 
     static IllegalArgumentException searchFailed(GgmlType type) {
-        return new IllegalArgumentException(type + ": no grid point found (values too large for float arithmetic; ggml aborts here)");
+        return new IllegalArgumentException(type + ": no grid point found (the search error is not finite: values too large"
+                + " for float arithmetic, or negative importance weights; ggml aborts here)");
     }
 }
