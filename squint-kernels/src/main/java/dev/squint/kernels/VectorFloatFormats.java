@@ -1,6 +1,7 @@
 package dev.squint.kernels;
 
 import dev.squint.core.codec.FloatFormats;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -14,6 +15,7 @@ import static dev.squint.kernels.Species.F;
 import static dev.squint.kernels.Species.I;
 import static dev.squint.kernels.Species.LANES;
 import static dev.squint.kernels.Species.S;
+import static dev.squint.kernels.Species.S_BYTES;
 
 /**
  * Vector API twins of {@link FloatFormats}' row conversions (FP16 and BF16 to and from float32,
@@ -37,6 +39,15 @@ public final class VectorFloatFormats {
         return misaligned == 0 ? 0 : (int) Math.min(n, (bytes - misaligned) / 2);
     }
 
+    /** Loads one vector of little-endian 16-bit values (via bytes: see {@link Species#S_BYTES}). */
+    private static ShortVector load(MemorySegment seg, long offset) {
+        return ByteVector.fromMemorySegment(S_BYTES, seg, offset, LE).reinterpretAsShorts();
+    }
+
+    private static void store(ShortVector v, MemorySegment seg, long offset) {
+        v.reinterpretAsBytes().intoMemorySegment(seg, offset, LE);
+    }
+
     public static void f32ToF16Row(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n) {
         int i = head(dst, dstOffset, n);
         FloatFormats.f32ToF16Row(src, srcOffset, dst, dstOffset, i);
@@ -52,7 +63,7 @@ public final class VectorFloatFormats {
             h = h.blend(0x7C00, a.compare(VectorOperators.GE, 0x477F_F000));
             h = h.blend(0x7E00, a.compare(VectorOperators.GT, 0x7F80_0000));
             ShortVector out = (ShortVector) h.or(sign).convertShape(VectorOperators.I2S, S, 0);
-            out.intoMemorySegment(dst, dstOffset + 2L * i, LE);
+            store(out, dst, dstOffset + 2L * i);
         }
         FloatFormats.f32ToF16Row(src, srcOffset + i, dst, dstOffset + 2L * i, n - i);
     }
@@ -61,7 +72,7 @@ public final class VectorFloatFormats {
         int i = head(src, srcOffset, n);
         FloatFormats.f16ToF32Row(src, srcOffset, dst, dstOffset, i);
         for (; i <= n - LANES; i += LANES) {
-            ShortVector hs = ShortVector.fromMemorySegment(S, src, srcOffset + 2L * i, LE);
+            ShortVector hs = load(src, srcOffset + 2L * i);
             IntVector h = ((IntVector) hs.convertShape(VectorOperators.S2I, I, 0)).and(0xFFFF);
             IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
             IntVector exp = h.and(0x7C00);
@@ -86,7 +97,7 @@ public final class VectorFloatFormats {
             IntVector rounded = u.add(0x7FFF).add(u.lanewise(VectorOperators.LSHR, 16).and(1)).lanewise(VectorOperators.LSHR, 16);
             IntVector quietNan = u.lanewise(VectorOperators.LSHR, 16).or(0x40);
             IntVector b = rounded.blend(quietNan, u.and(0x7FFF_FFFF).compare(VectorOperators.GT, 0x7F80_0000));
-            ((ShortVector) b.convertShape(VectorOperators.I2S, S, 0)).intoMemorySegment(dst, dstOffset + 2L * i, LE);
+            store((ShortVector) b.convertShape(VectorOperators.I2S, S, 0), dst, dstOffset + 2L * i);
         }
         FloatFormats.f32ToBf16Row(src, srcOffset + i, dst, dstOffset + 2L * i, n - i);
     }
@@ -95,7 +106,7 @@ public final class VectorFloatFormats {
         int i = head(src, srcOffset, n);
         FloatFormats.bf16ToF32Row(src, srcOffset, dst, dstOffset, i);
         for (; i <= n - LANES; i += LANES) {
-            ShortVector hs = ShortVector.fromMemorySegment(S, src, srcOffset + 2L * i, LE);
+            ShortVector hs = load(src, srcOffset + 2L * i);
             IntVector w = ((IntVector) hs.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16);
             w.reinterpretAsFloats().intoArray(dst, dstOffset + i);
         }
