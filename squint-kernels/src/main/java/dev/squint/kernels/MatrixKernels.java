@@ -8,7 +8,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * Whole-matrix (row-major {@code [rows, cols]}) forms of the row kernels, split across threads by
  * {@link RowParallel}, with either the Vector API kernel or its scalar twin. Results are identical
- * whichever kernel and however many threads.
+ * whichever kernel and however many threads. Kernels are called once per row, not once per range:
+ * a kernel entered a handful of times with a huge count only gets an on-stack-replacement compile,
+ * in which C2 may leave Vector API calls un-intrinsified (measured 10-100x slower).
  */
 public final class MatrixKernels {
     private MatrixKernels() {}
@@ -19,36 +21,40 @@ public final class MatrixKernels {
     public static void f32ToF16(Impl impl, float[] src, int rows, int cols, MemorySegment dst, RowParallel par) {
         check(src, rows, cols);
         par.forRows(rows, (a, b) -> {
-            int n = (b - a) * cols;
-            if (impl == Impl.VECTOR) VectorFloatFormats.f32ToF16Row(src, a * cols, dst, 2L * a * cols, n);
-            else FloatFormats.f32ToF16Row(src, a * cols, dst, 2L * a * cols, n);
+            for (int r = a; r < b; r++) {
+                if (impl == Impl.VECTOR) VectorFloatFormats.f32ToF16Row(src, r * cols, dst, 2L * r * cols, cols);
+                else FloatFormats.f32ToF16Row(src, r * cols, dst, 2L * r * cols, cols);
+            }
         });
     }
 
     public static void f16ToF32(Impl impl, MemorySegment src, int rows, int cols, float[] dst, RowParallel par) {
         check(dst, rows, cols);
         par.forRows(rows, (a, b) -> {
-            int n = (b - a) * cols;
-            if (impl == Impl.VECTOR) VectorFloatFormats.f16ToF32Row(src, 2L * a * cols, dst, a * cols, n);
-            else FloatFormats.f16ToF32Row(src, 2L * a * cols, dst, a * cols, n);
+            for (int r = a; r < b; r++) {
+                if (impl == Impl.VECTOR) VectorFloatFormats.f16ToF32Row(src, 2L * r * cols, dst, r * cols, cols);
+                else FloatFormats.f16ToF32Row(src, 2L * r * cols, dst, r * cols, cols);
+            }
         });
     }
 
     public static void f32ToBf16(Impl impl, float[] src, int rows, int cols, MemorySegment dst, RowParallel par) {
         check(src, rows, cols);
         par.forRows(rows, (a, b) -> {
-            int n = (b - a) * cols;
-            if (impl == Impl.VECTOR) VectorFloatFormats.f32ToBf16Row(src, a * cols, dst, 2L * a * cols, n);
-            else FloatFormats.f32ToBf16Row(src, a * cols, dst, 2L * a * cols, n);
+            for (int r = a; r < b; r++) {
+                if (impl == Impl.VECTOR) VectorFloatFormats.f32ToBf16Row(src, r * cols, dst, 2L * r * cols, cols);
+                else FloatFormats.f32ToBf16Row(src, r * cols, dst, 2L * r * cols, cols);
+            }
         });
     }
 
     public static void bf16ToF32(Impl impl, MemorySegment src, int rows, int cols, float[] dst, RowParallel par) {
         check(dst, rows, cols);
         par.forRows(rows, (a, b) -> {
-            int n = (b - a) * cols;
-            if (impl == Impl.VECTOR) VectorFloatFormats.bf16ToF32Row(src, 2L * a * cols, dst, a * cols, n);
-            else FloatFormats.bf16ToF32Row(src, 2L * a * cols, dst, a * cols, n);
+            for (int r = a; r < b; r++) {
+                if (impl == Impl.VECTOR) VectorFloatFormats.bf16ToF32Row(src, 2L * r * cols, dst, r * cols, cols);
+                else FloatFormats.bf16ToF32Row(src, 2L * r * cols, dst, r * cols, cols);
+            }
         });
     }
 
