@@ -15,7 +15,7 @@ import java.util.OptionalInt;
  * A Hugging Face tokenizers {@code tokenizer.json}: the model (BPE, WordPiece, Unigram or
  * WordLevel) with its vocabulary and merges, the added tokens, and the pipeline stages
  * (normalizer, pre-tokenizer, post-processor, decoder) as a tree of typed components whose
- * settings stay available by key.
+ * settings stay available by key, and the truncation and padding settings as plain maps.
  *
  * <p>Checked as the tokenizers library checks on load: ids are non-negative integers, merges are
  * pairs whose two parts are in the vocabulary, added tokens have an id and content.
@@ -26,7 +26,9 @@ public record HfTokenizer(
         Optional<Component> normalizer,
         Optional<Component> preTokenizer,
         Optional<Component> postProcessor,
-        Optional<Component> decoder) {
+        Optional<Component> decoder,
+        Optional<Map<String, Object>> truncation,
+        Optional<Map<String, Object>> padding) {
 
     public static final String FILE_NAME = "tokenizer.json";
 
@@ -150,7 +152,9 @@ public record HfTokenizer(
                 component(f, "normalizer"),
                 component(f, "pre_tokenizer"),
                 component(f, "post_processor"),
-                component(f, "decoder"));
+                component(f, "decoder"),
+                f.object("truncation").map(HfJson.Fields::plain),
+                f.object("padding").map(HfJson.Fields::plain));
     }
 
     private static TokenizerModel parseModel(HfJson.Fields m) {

@@ -148,7 +148,7 @@ public final class SafetensorsWriter {
     /**
      * Writes {@code tensors} into {@code dir} as transformers does: tensors are taken in the given
      * order and a new shard starts whenever the next tensor would push the current one past
-     * {@code maxShardBytes} (a tensor larger than that gets a shard of its own). One shard is
+     * {@code maxShardBytes} (a tensor larger than that gets a shard of its own, emitted at once while the open shard keeps filling, as huggingface_hub splits). One shard is
      * written as {@code model.safetensors} with no index; several as
      * {@code model-0000i-of-0000N.safetensors} plus {@code model.safetensors.index.json}
      * ({@code metadata.total_size} = tensor bytes, {@code weight_map} sorted by name). Shard files
