@@ -11,6 +11,7 @@ import dev.squint.formats.hf.HfJson;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -112,12 +113,21 @@ public final class SafetensorsReader {
         }
         opened.add(mapped);
         SafetensorsHeader header = SafetensorsHeader.parse(path, mapped.segment());
+        return new Shard(path, header, views(header, mapped.segment()));
+    }
+
+    /** Parses and validates {@code bytes} as a whole safetensors file; the tensors are views of it. */
+    static List<Tensor> tensorsOf(Path path, MemorySegment bytes) {
+        return views(SafetensorsHeader.parse(path, bytes), bytes);
+    }
+
+    private static List<Tensor> views(SafetensorsHeader header, MemorySegment bytes) {
         List<Tensor> tensors = new ArrayList<>(header.tensors().size());
         for (SafetensorsHeader.Entry e : header.tensors()) {
             TensorInfo info = new TensorInfo(e.name(), e.dtype(), e.shape(), e.byteSize());
-            tensors.add(new Tensor(info, mapped.segment().asSlice(e.begin(), e.byteSize())));
+            tensors.add(new Tensor(info, bytes.asSlice(e.begin(), e.byteSize())));
         }
-        return new Shard(path, header, tensors);
+        return tensors;
     }
 
     private static Metadata toMetadata(List<Shard> shards) {
