@@ -33,11 +33,13 @@ import java.util.Map;
  *                              (writers pad it with spaces to a multiple of 8)
  *   data section               tensor bytes; offsets are relative to its start
  * </pre>
- * The rules are those the reference Rust crate enforces: header at most 100 MB and starting with
- * '{'; sorted by offset, the tensors tile the data section exactly (first begins at 0, each begins
+ * The rules are those the reference Rust crate enforces (checked against safetensors 0.8.0):
+ * header at most 100 MB, one JSON object (leading whitespace allowed, trailing spaces only); sorted by offset, the tensors tile the data section exactly (first begins at 0, each begins
  * where the previous ends, the last ends at the end of the file: no holes, no overlaps, no trailing
  * bytes); each tensor's byte length equals its element count times its dtype's size, in whole bytes
- * for the 4-bit types. Tensor data need not be aligned: the format allows any offset.
+ * for the 4-bit types. Tensor data need not be aligned: the format allows any offset. One rule is
+ * stricter than the crate, which lets a repeated tensor name silently replace the earlier entry:
+ * here a repeated key anywhere in the header is a fault, since which tensor was meant is unknowable.
  */
 record SafetensorsHeader(long headerLength, Map<String, String> metadata, List<Entry> tensors) {
 
@@ -66,9 +68,6 @@ record SafetensorsHeader(long headerLength, Map<String, String> metadata, List<E
         }
         if (n > size - 8) {
             throw new ModelFormatException(file, "header length " + n + " runs past the end of the file (size " + size + ")");
-        }
-        if (n < 2 || bytes.get(ValueLayout.JAVA_BYTE, 8) != '{') {
-            throw new ModelFormatException(file, "header does not start with '{'");
         }
         long dataStart = 8 + n;
         Map<String, String> metadata = new LinkedHashMap<>();

@@ -292,6 +292,22 @@ public final class SafetensorsWriter {
 
     private static final JsonFactory JSON = new JsonFactory();
 
+    /**
+     * The first bytes of a file holding {@code tensors} laid out in the given order: the 8-byte
+     * length and the padded JSON header. For tools that place the data themselves (e.g. a sparse
+     * benchmark file whose data section is a hole); the data section that follows must hold
+     * exactly the tensors' bytes, in this order.
+     */
+    public static byte[] fileHeader(List<Entry> tensors, Metadata metadata) {
+        checkNames(tensors);
+        try {
+            byte[] json = header(tensors, metadataStrings(metadata));
+            return ByteBuffer.allocate(8 + json.length).order(ByteOrder.LITTLE_ENDIAN).putLong(json.length).put(json).array();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     static byte[] header(List<Entry> tensors, Map<String, String> meta) throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try (JsonGenerator g = JSON.createGenerator(buf)) {

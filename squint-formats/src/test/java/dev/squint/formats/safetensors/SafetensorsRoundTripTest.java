@@ -210,6 +210,18 @@ class SafetensorsRoundTripTest {
     }
 
     @Test
+    void acceptsWhatTheReferenceCrateAccepts() throws IOException {
+        // leading whitespace, __metadata__ null, unknown fields in an entry, a zero-size tensor sharing an offset
+        String header = "  {\"__metadata__\":null,\"a\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]},"
+                + "\"b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1],\"extra\":{\"x\":[1]}}}";
+        Path file = StBytes.write(dir, "lenient.safetensors", StBytes.file(header, 1));
+        try (SafetensorsModel m = SafetensorsReader.open(file)) {
+            assertThat(m.tensors()).extracting(Tensor::name).containsExactly("a", "b");
+            assertThat(m.metadata().size()).isZero();
+        }
+    }
+
+    @Test
     void tensorLargerThanTheShardLimitGetsAShardOfItsOwn() {
         List<Entry> entries = List.of(entry("a", ScalarType.U8, 1, 10), entry("big", ScalarType.U8, 2, 100), entry("c", ScalarType.U8, 3, 10), entry("d", ScalarType.U8, 4, 10));
         List<List<Entry>> shards = SafetensorsWriter.split(entries, 25);
