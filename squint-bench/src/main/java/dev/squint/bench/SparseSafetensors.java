@@ -92,8 +92,8 @@ public final class SparseSafetensors {
             ch.write(ByteBuffer.wrap(new byte[1]), total - 1);
             out.commit();
         }
-        System.out.printf("wrote %s: %d tensors, %.2f GiB apparent, header %d bytes, %d KiB on disk%n",
-                file, tensors.size(), total / (double) (1L << 30), header.length, allocatedKib(file));
+        System.out.printf("wrote %s: %d tensors, %.2f GiB apparent (data section is a hole), header %d bytes%n",
+                file, tensors.size(), total / (double) (1L << 30), header.length);
     }
 
     static void open(Path file) throws IOException {
@@ -120,14 +120,5 @@ public final class SparseSafetensors {
             if (line.startsWith(key + ":")) return line.substring(key.length() + 1).trim();
         }
         return "n/a";
-    }
-
-    private static long allocatedKib(Path file) {
-        try {
-            Object blocks = Files.getAttribute(file, "unix:blocks");
-            return blocks instanceof Number n ? n.longValue() / 2 : -1;
-        } catch (UnsupportedOperationException | IllegalArgumentException | IOException e) {
-            return -1;
-        }
     }
 }
