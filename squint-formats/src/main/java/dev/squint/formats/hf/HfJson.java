@@ -34,9 +34,19 @@ public final class HfJson {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build());
 
-    /** Parses {@code file}; a missing, unreadable or malformed file is a {@link ModelFormatException}. */
+    /**
+     * Largest JSON file read: well above the largest real tokenizer.json (tens of MB), low enough
+     * that a hostile file cannot exhaust the heap as a parsed tree.
+     */
+    public static final long MAX_JSON_BYTES = 256L << 20;
+
+    /** Parses {@code file}; a missing, unreadable, oversized or malformed file is a {@link ModelFormatException}. */
     public static JsonNode read(Path file) {
         try {
+            long size = Files.size(file);
+            if (size > MAX_JSON_BYTES) {
+                throw new ModelFormatException(file, "JSON file is " + size + " bytes, larger than the " + MAX_JSON_BYTES + "-byte limit");
+            }
             JsonNode root = MAPPER.readTree(file.toFile());
             if (root == null || root.isMissingNode()) throw new ModelFormatException(file, "empty JSON file");
             return root;

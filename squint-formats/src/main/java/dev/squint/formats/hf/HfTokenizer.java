@@ -122,6 +122,22 @@ public record HfTokenizer(
                 c.type().equals("Lowercase") || (c.type().equals("BertNormalizer") && c.bool("lowercase").orElse(true)));
     }
 
+    /**
+     * True if the normalizer strips accents: a StripAccents stage, or BertNormalizer whose
+     * {@code strip_accents} is true, or is null while it lowercases (tokenizers' rule).
+     */
+    public boolean stripsAccents() {
+        return normalizer.stream().flatMap(c -> c.flatten().stream()).anyMatch(c ->
+                c.type().equals("StripAccents") || (c.type().equals("BertNormalizer")
+                        && c.bool("strip_accents").orElse(c.bool("lowercase").orElse(true))));
+    }
+
+    /** True if a BertNormalizer puts spaces around CJK characters ({@code handle_chinese_chars}, default on). */
+    public boolean handlesChineseChars() {
+        return normalizer.stream().flatMap(c -> c.flatten().stream()).anyMatch(c ->
+                c.type().equals("BertNormalizer") && c.bool("handle_chinese_chars").orElse(true));
+    }
+
     /** True if a ByteLevel pre-tokenizer maps bytes to printable characters (GPT-2 style BPE). */
     public boolean byteLevel() {
         return preTokenizer.stream().flatMap(c -> c.flatten().stream()).anyMatch(c -> c.type().equals("ByteLevel"));

@@ -1,5 +1,7 @@
 package dev.squint.formats.safetensors;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
 
@@ -13,6 +15,6 @@ public record SafetensorsIndex(OptionalLong totalSize, Map<String, String> weigh
     public static final String FILE_NAME = "model.safetensors.index.json";
 
     public SafetensorsIndex {
-        weightMap = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(weightMap));
+        weightMap = Collections.unmodifiableMap(new LinkedHashMap<>(weightMap));
     }
 }

@@ -5,7 +5,12 @@ import dev.squint.core.MappedFile;
 import dev.squint.core.Metadata;
 import dev.squint.core.Model;
 import dev.squint.core.Tensor;
+import dev.squint.formats.hf.GenerationConfig;
+import dev.squint.formats.hf.HfConfig;
 import dev.squint.formats.hf.HfFolder;
+import dev.squint.formats.hf.HfTokenizer;
+import dev.squint.formats.hf.SentenceTransformersConfig;
+import dev.squint.formats.hf.TokenizerConfig;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -50,7 +55,11 @@ public final class SafetensorsModel implements Model {
 
     @Override public long fileSize() { return fileSize; }
 
-    /** {@code architectures[0]} of the config.json beside the weights, if there is one. */
+    /**
+     * {@code architectures[0]} of the config.json beside the weights, if there is one.
+     *
+     * @throws dev.squint.core.ModelFormatException if that config.json is malformed
+     */
     @Override public Optional<String> architecture() {
         return hf.config().flatMap(c -> c.architectures().stream().findFirst());
     }
@@ -65,6 +74,21 @@ public final class SafetensorsModel implements Model {
 
     /** The Hugging Face files of the folder the weights sit in. */
     public HfFolder hf() { return hf; }
+
+    /** config.json beside the weights. @throws dev.squint.core.ModelFormatException if it is malformed */
+    public Optional<HfConfig> config() { return hf.config(); }
+
+    /** generation_config.json beside the weights. */
+    public Optional<GenerationConfig> generationConfig() { return hf.generationConfig(); }
+
+    /** tokenizer.json beside the weights. */
+    public Optional<HfTokenizer> tokenizer() { return hf.tokenizer(); }
+
+    /** tokenizer_config.json beside the weights. */
+    public Optional<TokenizerConfig> tokenizerConfig() { return hf.tokenizerConfig(); }
+
+    /** sentence-transformers' modules.json and Pooling config beside the weights. */
+    public Optional<SentenceTransformersConfig> sentenceTransformers() { return hf.sentenceTransformers(); }
 
     @Override public void close() {
         for (MappedFile f : shards) f.close();

@@ -134,6 +134,11 @@ public final class SafetensorsWriter {
         public Options withInputs(Collection<Path> in) { return new Options(metadata, order, in); }
     }
 
+    /** Writes {@code tensors} to one safetensors file, with no metadata, in the crate's aligned order. */
+    public static void write(Path file, List<Entry> tensors) {
+        write(file, tensors, Options.defaults());
+    }
+
     /** Writes {@code tensors} to one safetensors file. */
     public static void write(Path file, List<Entry> tensors, Options options) {
         Map<String, String> meta = metadataStrings(options.metadata());

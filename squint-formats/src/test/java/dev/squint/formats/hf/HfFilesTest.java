@@ -164,6 +164,8 @@ class HfFilesTest {
             assertThat(t.model().unkToken()).isEmpty();
             assertThat(t.byteLevel()).isTrue();
             assertThat(t.lowercases()).isFalse();
+            assertThat(t.stripsAccents()).isFalse();
+            assertThat(t.handlesChineseChars()).isFalse();
             assertThat(t.id("<|endoftext|>")).hasValue(20);
             assertThat(t.id("Ġworld")).hasValue(17);
             assertThat(t.addedTokens().getFirst().special()).isTrue();
@@ -212,6 +214,8 @@ class HfFilesTest {
         assertThat(t.id("[SEP]")).hasValue(102);
         assertThat(t.id("##ing")).isPresent();
         assertThat(t.lowercases()).isTrue();
+        assertThat(t.stripsAccents()).isTrue(); // strip_accents null follows lowercase
+        assertThat(t.handlesChineseChars()).isTrue();
         HfTokenizer.Component norm = t.normalizer().orElseThrow();
         assertThat(norm.type()).isEqualTo("BertNormalizer");
         assertThat(norm.bool("handle_chinese_chars")).contains(true);
@@ -288,6 +292,34 @@ class HfFilesTest {
         assertFault("tokenizer_config.json", "{\"chat_template\": [{\"name\": \"x\"}]}", "key 'chat_template': entry 0 is not");
         assertFault("tokenizer_config.json", "{\"added_tokens_decoder\": {\"abc\": {}}}", "key 'abc' is not a token id");
         assertFault("modules.json", "{}", "not a list of modules");
+    }
+
+    @Test
+    void oversizedJsonIsRefusedBeforeParsing() throws IOException {
+        Path file = tmp.resolve("config.json");
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {'{'}), HfJson.MAX_JSON_BYTES); // sparse: one byte past the limit
+        }
+        assertThatThrownBy(() -> HfFolder.of(tmp).config()).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("config.json: JSON file is " + (HfJson.MAX_JSON_BYTES + 1) + " bytes, larger than the");
+    }
+
+    @Test
+    void modelExposesTheFilesBesideItsWeights() throws IOException {
+        Path weights = tmp.resolve("model.safetensors");
+        dev.squint.formats.safetensors.SafetensorsWriter.write(weights, List.of());
+        for (String name : List.of("config.json", "generation_config.json", "tokenizer_config.json")) {
+            Files.copy(fixture("llama3/" + name), tmp.resolve(name));
+        }
+        Files.copy(fixture("bpe-strings/tokenizer.json"), tmp.resolve("tokenizer.json"));
+        try (var m = dev.squint.formats.safetensors.SafetensorsReader.open(tmp)) {
+            assertThat(m.architecture()).contains("LlamaForCausalLM");
+            assertThat(m.config().orElseThrow().numKeyValueHeads()).hasValue(8);
+            assertThat(m.generationConfig().orElseThrow().topP()).hasValue(0.9);
+            assertThat(m.tokenizerConfig().orElseThrow().eosToken()).contains("<|eot_id|>");
+            assertThat(m.tokenizer().orElseThrow().model().merges()).hasSize(9);
+            assertThat(m.sentenceTransformers()).isEmpty();
+        }
     }
 
     @Test
