@@ -180,7 +180,8 @@ record SafetensorsHeader(long headerLength, Map<String, String> metadata, List<E
             if (t != JsonToken.VALUE_NUMBER_INT) {
                 throw new ModelFormatException(file, "tensor '" + tensor + "': " + field + " holds " + describe(t) + ", not a non-negative integer");
             }
-            if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER || p.getLongValue() < 0) {
+            // "-0" too: the crate reads it as a float and refuses it
+            if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER || p.getLongValue() < 0 || p.getText().startsWith("-")) {
                 throw new ModelFormatException(file, "tensor '" + tensor + "': " + field + " holds " + p.getText() + ", not a non-negative 64-bit integer");
             }
             if (count == values.length) values = Arrays.copyOf(values, count * 2);

@@ -53,6 +53,7 @@ class SafetensorsHostileTest {
                 hostile("entry not an object", file("{\"w\":[1,2]}", 0), "tensor 'w': entry is a list, not an object"),
                 hostile("shape not a list", file("{" + tensor("w", "U8", "3", "[0,3]") + "}", 3), "tensor 'w': shape is an integer, not a list"),
                 hostile("negative dimension", file("{" + tensor("w", "U8", "[-1]", "[0,0]") + "}", 0), "tensor 'w': shape holds -1"),
+                hostile("minus zero dimension", file("{" + tensor("w", "U8", "[-0]", "[0,0]") + "}", 0), "tensor 'w': shape holds -0"),
                 hostile("float dimension", file("{" + tensor("w", "U8", "[1.5]", "[0,1]") + "}", 1), "tensor 'w': shape holds a float"),
                 hostile("string dimension", file("{" + tensor("w", "U8", "[\"2\"]", "[0,2]") + "}", 2), "tensor 'w': shape holds a string"),
                 hostile("dimension beyond 64 bits", file("{" + tensor("w", "U8", "[100000000000000000000]", "[0,1]") + "}", 1), "not a non-negative 64-bit integer"),
