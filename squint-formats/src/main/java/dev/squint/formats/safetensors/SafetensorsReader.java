@@ -29,9 +29,11 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Opens safetensors weights: a single {@code .safetensors} file, or a Hugging Face model folder
- * holding {@code model.safetensors.index.json} with its shards, a lone {@code model.safetensors},
- * or any set of {@code *.safetensors} files (read together, names must not repeat).
+ * Opens safetensors weights: a single {@code .safetensors} file, an index file
+ * ({@code *.safetensors.index.json}) with the shards beside it, or a Hugging Face model folder
+ * holding {@code model.safetensors.index.json} (or one other {@code *.safetensors.index.json})
+ * with its shards, a lone {@code model.safetensors}, or any set of {@code *.safetensors} files
+ * (read together, names must not repeat).
  *
  * <p>Every shard is mapped once and validated in full (see {@link SafetensorsHeader}) before a
  * single tensor view is made; an index is checked against its shards both ways, and its shard
@@ -41,8 +43,11 @@ public final class SafetensorsReader {
     private SafetensorsReader() {}
 
     public static SafetensorsModel open(Path path) {
-        if (Files.isDirectory(path)) return openFolder(path);
+        if (Files.isDirectory(path)) return openFolder(path, findIndex(path));
         if (!Files.exists(path)) throw new ModelFormatException(path, "no such file or folder");
+        if (path.getFileName().toString().endsWith(".safetensors.index.json")) {
+            return openFolder(path.toAbsolutePath().getParent(), path);
+        }
         Path parent = path.toAbsolutePath().getParent();
         List<MappedFile> opened = new ArrayList<>();
         try {
@@ -55,13 +60,33 @@ public final class SafetensorsReader {
         }
     }
 
-    private static SafetensorsModel openFolder(Path dir) {
-        Path indexFile = dir.resolve(SafetensorsIndex.FILE_NAME);
+    /**
+     * The folder's index: model.safetensors.index.json, else the only {@code *.safetensors.index.json}
+     * (diffusers names its own); null if there is none.
+     */
+    private static Path findIndex(Path dir) {
+        Path standard = dir.resolve(SafetensorsIndex.FILE_NAME);
+        if (Files.exists(standard)) return standard;
+        List<Path> found = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.safetensors.index.json")) {
+            for (Path p : ds) found.add(p);
+        } catch (IOException e) {
+            throw new ModelFormatException(dir, "cannot list folder: " + e.getMessage());
+        }
+        if (found.size() > 1) {
+            found.sort(null);
+            throw new ModelFormatException(dir, "several safetensors indexes (" + found.stream().map(p -> p.getFileName().toString())
+                    .collect(java.util.stream.Collectors.joining(", ")) + "); open the one you mean");
+        }
+        return found.isEmpty() ? null : found.getFirst();
+    }
+
+    private static SafetensorsModel openFolder(Path dir, Path indexFile) {
         List<MappedFile> opened = new ArrayList<>();
         try {
             List<Shard> shards = new ArrayList<>();
             Optional<SafetensorsIndex> index = Optional.empty();
-            if (Files.exists(indexFile)) {
+            if (indexFile != null) {
                 SafetensorsIndex idx = readIndex(indexFile);
                 index = Optional.of(idx);
                 Map<String, Set<String>> namesByShard = new LinkedHashMap<>();
@@ -190,7 +215,7 @@ public final class SafetensorsReader {
         Set<String> present = new HashSet<>(shard.tensors.size() * 2);
         for (Tensor t : shard.tensors) {
             if (!listed.contains(t.name())) {
-                throw new ModelFormatException(shard.path, "tensor '" + t.name() + "' is not listed for this shard in " + SafetensorsIndex.FILE_NAME);
+                throw new ModelFormatException(shard.path, "tensor '" + t.name() + "' is not listed for this shard in " + indexFile.getFileName());
             }
             present.add(t.name());
         }

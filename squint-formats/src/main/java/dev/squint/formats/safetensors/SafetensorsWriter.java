@@ -2,9 +2,6 @@ package dev.squint.formats.safetensors;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.squint.core.AtomicOutput;
 import dev.squint.core.MetaValue;
 import dev.squint.core.Metadata;
@@ -343,13 +340,42 @@ public final class SafetensorsWriter {
         return buf.toByteArray();
     }
 
-    private static byte[] indexJson(long totalSize, Map<String, String> weightMap) throws IOException {
-        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode root = mapper.createObjectNode();
-        root.putObject("metadata").put("total_size", totalSize);
-        ObjectNode map = root.putObject("weight_map");
-        weightMap.forEach(map::put);
-        return (mapper.writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
+    /**
+     * The index exactly as transformers writes it: {@code json.dumps(index, indent=2,
+     * sort_keys=True) + "\n"} (two-space indent, ", " / ": " separators, non-ASCII escaped).
+     */
+    static byte[] indexJson(long totalSize, Map<String, String> weightMap) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        sb.append("{\n  \"metadata\": {\n    \"total_size\": ").append(totalSize).append("\n  },\n  \"weight_map\": {");
+        boolean first = true;
+        for (var e : new TreeMap<>(weightMap).entrySet()) {
+            sb.append(first ? "\n" : ",\n").append("    ").append(pythonJsonString(e.getKey())).append(": ").append(pythonJsonString(e.getValue()));
+            first = false;
+        }
+        sb.append(first ? "}" : "\n  }").append("\n}\n");
+        return sb.toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** A JSON string as Python's json.dumps writes it with ensure_ascii (the default). */
+    private static String pythonJsonString(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                case '\b' -> sb.append("\\b");
+                case '\f' -> sb.append("\\f");
+                default -> {
+                    if (c < 0x20 || c > 0x7e) sb.append(String.format("\\u%04x", (int) c));
+                    else sb.append(c);
+                }
+            }
+        }
+        return sb.append('"').toString();
     }
 
     private static void removeStale(Path dir, List<Path> written, Path staleIndex, Collection<Path> inputs) {

@@ -83,6 +83,24 @@ class SafetensorsFolderTest {
     }
 
     @Test
+    void opensAnIndexFileDirectlyAndFindsAnIndexNamedOtherwise() throws IOException {
+        Path index = threeShards();
+        try (SafetensorsModel m = SafetensorsReader.open(index)) {
+            assertThat(m.tensors()).hasSize(6);
+            assertThat(m.index().orElseThrow().totalSize()).hasValue(600);
+        }
+        Path diffusers = dir.resolve("diffusion_pytorch_model.safetensors.index.json");
+        Files.move(index, diffusers);
+        try (SafetensorsModel m = SafetensorsReader.open(dir)) {
+            assertThat(m.tensors()).hasSize(6);
+            assertThat(m.index()).isPresent();
+        }
+        Files.copy(diffusers, dir.resolve("other.safetensors.index.json"));
+        assertThatThrownBy(() -> SafetensorsReader.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("several safetensors indexes (diffusion_pytorch_model.safetensors.index.json, other.safetensors.index.json)");
+    }
+
+    @Test
     void emptyFolderIsAFault() {
         assertThatThrownBy(() -> SafetensorsReader.open(dir)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("no .safetensors file and no model.safetensors.index.json");

@@ -222,6 +222,22 @@ class SafetensorsRoundTripTest {
     }
 
     @Test
+    void indexIsWrittenExactlyAsTransformersWritesIt() throws IOException {
+        // expected strings: Python's json.dumps(index, indent=2, sort_keys=True) + "\n"
+        Map<String, String> map = new java.util.LinkedHashMap<>();
+        map.put("b.weight", "model-00002-of-00002.safetensors");
+        map.put("a.w\u00e9ight\"q", "model-00001-of-00002.safetensors");
+        map.put("c\u007f", "model-00001-of-00002.safetensors");
+        assertThat(new String(SafetensorsWriter.indexJson(1234, map), StandardCharsets.US_ASCII)).isEqualTo(
+                "{\n  \"metadata\": {\n    \"total_size\": 1234\n  },\n  \"weight_map\": {\n"
+                + "    \"a.w\\u00e9ight\\\"q\": \"model-00001-of-00002.safetensors\",\n"
+                + "    \"b.weight\": \"model-00002-of-00002.safetensors\",\n"
+                + "    \"c\\u007f\": \"model-00001-of-00002.safetensors\"\n  }\n}\n");
+        assertThat(new String(SafetensorsWriter.indexJson(0, Map.of()), StandardCharsets.US_ASCII))
+                .isEqualTo("{\n  \"metadata\": {\n    \"total_size\": 0\n  },\n  \"weight_map\": {}\n}\n");
+    }
+
+    @Test
     void tensorLargerThanTheShardLimitGetsAShardOfItsOwn() {
         List<Entry> entries = List.of(entry("a", ScalarType.U8, 1, 10), entry("big", ScalarType.U8, 2, 100), entry("c", ScalarType.U8, 3, 10), entry("d", ScalarType.U8, 4, 10));
         List<List<Entry>> shards = SafetensorsWriter.split(entries, 25);
