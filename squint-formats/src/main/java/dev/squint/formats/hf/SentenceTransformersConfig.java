@@ -70,7 +70,12 @@ public record SentenceTransformersConfig(List<Module> modules, Optional<Pooling>
         for (Module m : modules) {
             if (!m.type().endsWith(".Pooling")) continue;
             Path base = dir.toAbsolutePath().normalize();
-            Path config = base.resolve(m.path()).resolve("config.json").normalize();
+            Path config;
+            try {
+                config = base.resolve(m.path()).resolve("config.json").normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new ModelFormatException(modulesFile, "Pooling module path '" + m.path() + "' is not a valid path");
+            }
             if (!config.startsWith(base)) throw new ModelFormatException(modulesFile, "Pooling module path '" + m.path() + "' is outside the model folder");
             if (Files.exists(config)) pooling = Optional.of(Pooling.read(config));
         }
