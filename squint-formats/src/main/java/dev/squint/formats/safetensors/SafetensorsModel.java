@@ -13,7 +13,9 @@ import dev.squint.formats.hf.SentenceTransformersConfig;
 import dev.squint.formats.hf.TokenizerConfig;
 
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -26,6 +28,7 @@ public final class SafetensorsModel implements Model {
     private final Path path;
     private final List<MappedFile> shards;
     private final List<Tensor> tensors;
+    private final Map<String, Tensor> byName;
     private final Metadata metadata;
     private final Optional<SafetensorsIndex> index;
     private final HfFolder hf;
@@ -36,6 +39,9 @@ public final class SafetensorsModel implements Model {
         this.path = path;
         this.shards = List.copyOf(shards);
         this.tensors = List.copyOf(tensors);
+        Map<String, Tensor> index = new HashMap<>(tensors.size() * 2);
+        for (Tensor t : tensors) index.put(t.name(), t);
+        this.byName = index;
         this.metadata = metadata;
         this.index = index;
         this.hf = hf;
@@ -52,6 +58,9 @@ public final class SafetensorsModel implements Model {
     @Override public Metadata metadata() { return metadata; }
 
     @Override public List<Tensor> tensors() { return tensors; }
+
+    /** Constant-time lookup (models have tens of thousands of tensors). */
+    @Override public Optional<Tensor> tensor(String name) { return Optional.ofNullable(byName.get(name)); }
 
     @Override public long fileSize() { return fileSize; }
 
