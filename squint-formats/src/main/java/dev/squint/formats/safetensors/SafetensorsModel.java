@@ -39,9 +39,9 @@ public final class SafetensorsModel implements Model {
         this.path = path;
         this.shards = List.copyOf(shards);
         this.tensors = List.copyOf(tensors);
-        Map<String, Tensor> index = new HashMap<>(tensors.size() * 2);
-        for (Tensor t : tensors) index.put(t.name(), t);
-        this.byName = index;
+        Map<String, Tensor> lookup = new HashMap<>(tensors.size() * 2);
+        for (Tensor t : tensors) lookup.put(t.name(), t);
+        this.byName = lookup;
         this.metadata = metadata;
         this.index = index;
         this.hf = hf;
