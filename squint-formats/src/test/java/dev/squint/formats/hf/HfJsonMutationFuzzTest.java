@@ -44,7 +44,7 @@ class HfJsonMutationFuzzTest {
                 new Target("st/1_Pooling/config.json", "config.json", SentenceTransformersConfig.Pooling::read));
         Random r = new Random(SEED);
         int faults = 0, parsed = 0;
-        for (int i = 0; i < 3000; i++) {
+        for (int i = 0; i < 1500; i++) {
             Target t = targets.get(r.nextInt(targets.size()));
             String text = Files.readString(HfFilesTest.fixture(t.fixture()), StandardCharsets.UTF_8);
             int rounds = 1 + r.nextInt(3);
