@@ -13,12 +13,12 @@ import java.nio.file.Path;
  * views lie inside the file or throws {@link ModelFormatException}; any other throwable (and any
  * OOM or hang, which Jazzer reports) is a bug. Seeds live in
  * {@code SafetensorsFuzzTestInputs/readerOnlyThrowsFormatFaults}; without {@code JAZZER_FUZZ=1}
- * the test replays them only.
+ * the test replays them only (the pom's fuzz-safetensors execution fuzzes for squint.fuzz.seconds).
  */
 class SafetensorsFuzzTest {
     private static final Path NAME = Path.of("fuzz.safetensors");
 
-    // Jazzer takes a literal duration (no property substitution): 20 s, the CI default of squint.fuzz.seconds.
+    // A literal (Jazzer does not substitute properties); the fuzz-safetensors execution sets jazzer.max_duration.
     @FuzzTest(maxDuration = "20s")
     void readerOnlyThrowsFormatFaults(byte[] data) {
         SafetensorsFuzzing.check(data);

@@ -21,12 +21,12 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A seeded, structure-aware mutation fuzzer in plain JUnit, run alongside the Jazzer target:
- * Jazzer 0.24.0 cannot instrument Java 25 class files ("Unsupported class file major version 69"),
- * so its runs get no coverage feedback. This one needs none: it mutates valid files and the
- * hostile-table files in ways that reach past the first checks (JSON numbers swapped for edge
- * values, keys duplicated, the length prefix recomputed after the header changes), for a bounded
- * time ({@code squint.fuzz.seconds}, at most 15 s) and iteration count. A failure prints the seed,
+ * A seeded, structure-aware mutation fuzzer in plain JUnit, complementing the Jazzer target: it
+ * mutates valid files and the hostile-table files in ways that reach past the first checks (JSON
+ * numbers swapped for edge values, keys duplicated, the length prefix recomputed after the header
+ * changes), deterministically and in every test run, for a bounded time
+ * ({@code squint.fuzz.seconds}, at most 15 s) and iteration count. (It was first written because
+ * Jazzer 0.24.0 could not instrument Java 25 class files; 0.30.0 can.) A failure prints the seed,
  * the iteration and the input in base64.
  */
 class SafetensorsMutationFuzzTest {
