@@ -4,31 +4,22 @@ import dev.squint.core.AtomicOutput;
 import dev.squint.core.Metadata;
 import dev.squint.core.ScalarType;
 import dev.squint.core.Shape;
-import dev.squint.core.Tensor;
-import dev.squint.formats.safetensors.SafetensorsModel;
-import dev.squint.formats.safetensors.SafetensorsReader;
 import dev.squint.formats.safetensors.SafetensorsWriter;
 import dev.squint.formats.safetensors.SafetensorsWriter.Entry;
 
 import java.io.IOException;
-import java.lang.foreign.ValueLayout;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A memory benchmark fixture: a multi-gigabyte safetensors file whose header is real (Llama-3-8B
- * shaped BF16 tensors) and whose data section is a hole, so it takes almost no disk.
- *
+ * shaped BF16 tensors, layers added until the size is reached) and whose data section is a hole,
+ * so it takes a few KB of disk. Measure opening it with {@link OpenModel} under a small heap:
  * <pre>
- *   SparseSafetensors write &lt;file&gt; [gigabytes=10]   write the sparse file (layers are added until the size is reached)
- *   SparseSafetensors open &lt;file&gt;                   open it through SafetensorsReader, touch the last tensor's last byte,
- *                                                    print peak heap and peak RSS (run with e.g. -Xmx64m)
+ *   java -cp squint-bench.jar dev.squint.bench.SparseSafetensors /tmp/big.safetensors 10
+ *   java -Xmx64m -cp squint-bench.jar dev.squint.bench.OpenModel /tmp/big.safetensors
  * </pre>
  * Opening maps the file and parses only the header, so heap use must not grow with the file.
  */
@@ -37,16 +28,14 @@ public final class SparseSafetensors {
 
     private static final long HIDDEN = 4096, INTERMEDIATE = 14336, KV = 1024, VOCAB = 128256;
 
+    /** Usage: {@code SparseSafetensors OUTPUT.safetensors [GIB=10]} */
     public static void main(String[] args) throws IOException {
-        if (args.length >= 2 && args[0].equals("write")) {
-            double gb = args.length > 2 ? Double.parseDouble(args[2]) : 10;
-            write(Path.of(args[1]), (long) (gb * (1L << 30)));
-        } else if (args.length == 2 && args[0].equals("open")) {
-            open(Path.of(args[1]));
-        } else {
-            System.err.println("usage: SparseSafetensors write <file> [gigabytes=10] | open <file>");
+        if (args.length < 1 || args.length > 2) {
+            System.err.println("usage: SparseSafetensors OUTPUT.safetensors [GIB=10]");
             System.exit(2);
         }
+        double gib = args.length > 1 ? Double.parseDouble(args[1]) : 10;
+        write(Path.of(args[0]), (long) (gib * (1L << 30)));
     }
 
     static List<Entry> layout(long targetBytes) {
@@ -94,31 +83,5 @@ public final class SparseSafetensors {
         }
         System.out.printf("wrote %s: %d tensors, %.2f GiB apparent (data section is a hole), header %d bytes%n",
                 file, tensors.size(), total / (double) (1L << 30), header.length);
-    }
-
-    static void open(Path file) throws IOException {
-        long t0 = System.nanoTime();
-        try (SafetensorsModel model = SafetensorsReader.open(file)) {
-            long openMs = (System.nanoTime() - t0) / 1_000_000;
-            Tensor last = model.tensors().getLast();
-            byte b = last.data().get(ValueLayout.JAVA_BYTE, last.byteSize() - 1);
-            System.out.printf("opened %s in %d ms: %d tensors, %.2f GiB of tensor data; last tensor %s %s, last byte %d%n",
-                    file, openMs, model.tensors().size(), model.tensorBytes() / (double) (1L << 30), last.name(), last.shape(), b);
-        }
-        long peakHeap = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP) peakHeap += pool.getPeakUsage().getUsed();
-        }
-        System.out.printf("max heap %d MiB, peak heap used %.1f MiB (sum of pool peaks), peak RSS %s%n",
-                Runtime.getRuntime().maxMemory() >> 20, peakHeap / (double) (1 << 20), procStatus("VmHWM"));
-    }
-
-    private static String procStatus(String key) throws IOException {
-        Path status = Path.of("/proc/self/status");
-        if (!Files.exists(status)) return "n/a";
-        for (String line : Files.readAllLines(status)) {
-            if (line.startsWith(key + ":")) return line.substring(key.length() + 1).trim();
-        }
-        return "n/a";
     }
 }
