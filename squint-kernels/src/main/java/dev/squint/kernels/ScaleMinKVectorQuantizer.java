@@ -1,0 +1,283 @@
+package dev.squint.kernels;
+
+import dev.squint.core.codec.GgmlQuantMath;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.squint.core.codec.GgmlQuantMath.nearestInt;
+
+/**
+ * Q4_K and Q5_K quantization with the Vector API, byte-identical to the scalar codecs (ggml's
+ * {@code quantize_row_q4_K_ref}/{@code _impl} and the Q5_K pair).
+ *
+ * <p>ggml's per-sub-block search ({@code make_qkx2_quants}, or {@code make_qkx3_quants} with an
+ * importance matrix) is a chain of dependent float sums that cannot be reordered without changing
+ * bits. But a super-block's eight sub-blocks are searched independently, so this quantizer runs
+ * the eight searches side by side, one per lane of an 8-float vector: lane j executes exactly
+ * the scalar operation sequence of sub-block j (the block is transposed once so that element i of
+ * every sub-block is one vector), and data-dependent branches become per-lane masks. The rest of
+ * the block (scale packing, re-quantization, bit packing) is the scalar code.
+ *
+ * <p>Block layout and input rules: see the core Q4_K/Q5_K codec ({@code ScaleMinKCodec}).
+ */
+public final class ScaleMinKVectorQuantizer {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    private static final int QK_K = 256;
+
+    private ScaleMinKVectorQuantizer() {}
+
+    /** Quantizes a row to Q4_K, as {@code Codecs.of(Q4_K).quantizeRow}. */
+    public static void quantizeQ4K(float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset, float[] importance) {
+        quantize(false, src, srcOffset, n, dst, dstOffset, importance);
+    }
+
+    /** Quantizes a row to Q5_K, as {@code Codecs.of(Q5_K).quantizeRow}. */
+    public static void quantizeQ5K(float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset, float[] importance) {
+        quantize(true, src, srcOffset, n, dst, dstOffset, importance);
+    }
+
+    private static void check(String type, float[] src, int srcOffset, int n, float[] importance) {
+        if (n < 0 || n % QK_K != 0) throw new IllegalArgumentException(type + ": row length " + n + " is not a multiple of " + QK_K);
+        java.util.Objects.checkFromIndexSize(srcOffset, n, src.length);
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(src[srcOffset + i])) {
+                throw new IllegalArgumentException(type + ": cannot quantize non-finite value " + src[srcOffset + i] + " at index " + i);
+            }
+        }
+        if (importance != null) {
+            if (importance.length < n) throw new IllegalArgumentException(type + ": importance has " + importance.length + " weights, row has " + n + " values");
+            for (int i = 0; i < n; i++) {
+                if (!Float.isFinite(importance[i])) throw new IllegalArgumentException(type + ": non-finite importance weight " + importance[i] + " at column " + i);
+            }
+        }
+    }
+
+    private static IntVector nearest(FloatVector v) {
+        return v.add(12582912.f).reinterpretAsInts().and(0x007fffff).sub(0x00400000);
+    }
+
+    /**
+     * Eight make_qkx2_quants (or make_qkx3_quants when {@code qkx3}) searches over 32 values each, lane j
+     * = sub-block j. {@code xt}/{@code wt} are transposed: element i of sub-block j at [8i + j].
+     * Writes levels to {@code lt} (same layout), scales and mins (as ggml's {@code the_min}) per lane.
+     */
+    static void search8(int nmax, float[] xt, float[] wt, int[] lt, int[] laux, float rmin, float rdelta, int nstep,
+                        boolean qkx3, float[] scalesOut, float[] minsOut) {
+        FloatVector x0 = FloatVector.fromArray(F, xt, 0);
+        FloatVector min = x0, max = x0;
+        FloatVector sumW = FloatVector.fromArray(F, wt, 0);
+        FloatVector sumX = sumW.mul(x0);
+        for (int i = 1; i < 32; i++) {
+            FloatVector x = FloatVector.fromArray(F, xt, 8 * i);
+            min = min.blend(x, x.lt(min));
+            max = max.blend(x, x.compare(VectorOperators.GT, max));
+            FloatVector w = FloatVector.fromArray(F, wt, 8 * i);
+            sumW = sumW.add(w);
+            sumX = sumX.add(w.mul(x));
+        }
+        min = min.blend(0f, min.compare(VectorOperators.GT, 0f));
+        VectorMask<Float> flat = qkx3 ? max.compare(VectorOperators.LE, min) : max.compare(VectorOperators.EQ, min);
+        FloatVector nmaxV = FloatVector.broadcast(F, (float) nmax);
+        FloatVector iscale = nmaxV.div(max.sub(min));
+        FloatVector scale = FloatVector.broadcast(F, 1f).div(iscale);
+        FloatVector best = FloatVector.zero(F);
+        for (int i = 0; i < 32; i++) {
+            FloatVector x = FloatVector.fromArray(F, xt, 8 * i);
+            IntVector l = nearest(iscale.mul(x.sub(min))).max(0).min(nmax);
+            l.intoArray(lt, 8 * i);
+            FloatVector diff = scale.mul((FloatVector) l.convert(VectorOperators.I2F, 0)).add(min).sub(x);
+            diff = diff.mul(diff);
+            best = best.add(FloatVector.fromArray(F, wt, 8 * i).mul(diff));
+        }
+        for (int is = 0; is <= nstep; ++is) {
+            iscale = FloatVector.broadcast(F, rmin + rdelta * is + nmax).div(max.sub(min));
+            FloatVector sumL = FloatVector.zero(F), sumL2 = FloatVector.zero(F), sumXL = FloatVector.zero(F);
+            for (int i = 0; i < 32; i++) {
+                FloatVector x = FloatVector.fromArray(F, xt, 8 * i);
+                FloatVector v = iscale.mul(x.sub(min));
+                IntVector l;
+                if (qkx3) {
+                    l = nearest(nmaxV.blend(v, v.lt(nmaxV)));
+                    l = l.blend(0, v.compare(VectorOperators.GT, 0f).cast(I).not());
+                } else {
+                    l = nearest(v).max(0).min(nmax);
+                }
+                l.intoArray(laux, 8 * i);
+                FloatVector lf = (FloatVector) l.convert(VectorOperators.I2F, 0);
+                FloatVector wl = FloatVector.fromArray(F, wt, 8 * i).mul(lf);
+                sumL = sumL.add(wl);
+                sumL2 = sumL2.add(wl.mul(lf));
+                sumXL = sumXL.add(wl.mul(x));
+            }
+            FloatVector D = sumW.mul(sumL2).sub(sumL.mul(sumL));
+            VectorMask<Float> dPos = D.compare(VectorOperators.GT, 0f).andNot(flat);
+            if (!dPos.anyTrue()) continue;
+            FloatVector thisScale = sumW.mul(sumXL).sub(sumX.mul(sumL)).div(D);
+            FloatVector thisMin = sumL2.mul(sumX).sub(sumL.mul(sumXL)).div(D);
+            VectorMask<Float> minPos = thisMin.compare(VectorOperators.GT, 0f);
+            thisMin = thisMin.blend(0f, minPos);
+            thisScale = thisScale.blend(sumXL.div(sumL2), minPos);
+            FloatVector cur = FloatVector.zero(F);
+            for (int i = 0; i < 32; i++) {
+                FloatVector x = FloatVector.fromArray(F, xt, 8 * i);
+                FloatVector lf = (FloatVector) IntVector.fromArray(I, laux, 8 * i).convert(VectorOperators.I2F, 0);
+                FloatVector diff = thisScale.mul(lf).add(thisMin).sub(x);
+                diff = diff.mul(diff);
+                cur = cur.add(FloatVector.fromArray(F, wt, 8 * i).mul(diff));
+            }
+            VectorMask<Float> better = dPos.and(cur.lt(best));
+            if (!better.anyTrue()) continue;
+            VectorMask<Integer> betterI = better.cast(I);
+            for (int i = 0; i < 32; i++) {
+                IntVector.fromArray(I, lt, 8 * i).blend(IntVector.fromArray(I, laux, 8 * i), betterI).intoArray(lt, 8 * i);
+            }
+            best = best.blend(cur, better);
+            scale = scale.blend(thisScale, better);
+            min = min.blend(thisMin, better);
+        }
+        if (flat.anyTrue()) {
+            VectorMask<Integer> flatI = flat.cast(I);
+            for (int i = 0; i < 32; i++) IntVector.fromArray(I, lt, 8 * i).blend(0, flatI).intoArray(lt, 8 * i);
+            scale = scale.blend(0f, flat);
+        }
+        scale.intoArray(scalesOut, 0);
+        min.neg().intoArray(minsOut, 0);
+    }
+
+    private static void quantize(boolean fiveBit, float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset, float[] importance) {
+        String type = fiveBit ? "Q5_K" : "Q4_K";
+        check(type, src, srcOffset, n, importance);
+        int nb = n / QK_K;
+        int nmax = fiveBit ? 31 : 15;
+        int bytesPerBlock = fiveBit ? 176 : 144;
+        int qsOff = fiveBit ? 48 : 16;
+        byte[] block = new byte[bytesPerBlock];
+        float[] xt = new float[QK_K], wt = new float[QK_K];
+        int[] lt = new int[QK_K], laux = new int[QK_K];
+        byte[] L = new byte[QK_K];
+        byte[] Ls = new byte[8], Lm = new byte[8];
+        float[] scales = new float[8], mins = new float[8], sw = new float[8];
+        for (int i = 0; i < nb; i++) {
+            int xb = srcOffset + QK_K * i;
+            for (int j = 0; j < 8; j++) for (int e = 0; e < 32; e++) xt[8 * e + j] = src[xb + 32 * j + e];
+            if (importance == null) {
+                // quantize_row_qX_K_ref: weights av_x + |x|, av_x = sqrt(Σx²/32) per sub-block
+                FloatVector sumX2 = FloatVector.zero(F);
+                for (int e = 0; e < 32; e++) {
+                    FloatVector x = FloatVector.fromArray(F, xt, 8 * e);
+                    sumX2 = sumX2.add(x.mul(x));
+                }
+                FloatVector avX = sumX2.div(32f).lanewise(VectorOperators.SQRT);
+                for (int e = 0; e < 32; e++) {
+                    avX.add(FloatVector.fromArray(F, xt, 8 * e).abs()).intoArray(wt, 8 * e);
+                }
+                search8(nmax, xt, wt, lt, laux, fiveBit ? -0.5f : -1.f, 0.1f, fiveBit ? 15 : 20, false, scales, mins);
+                float maxScale = 0, maxMin = 0;
+                for (int j = 0; j < 8; ++j) {
+                    if (scales[j] > maxScale) maxScale = scales[j];
+                    if (mins[j] > maxMin) maxMin = mins[j];
+                }
+                float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
+                float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
+                for (int j = 0; j < 8; ++j) {
+                    int ls = nearestInt(invScale * scales[j]) & 0xFF;
+                    int lm = nearestInt(invMin * mins[j]) & 0xFF;
+                    packScaleMin(block, j, Math.min(63, ls), Math.min(63, lm));
+                }
+                putFp16(block, 0, maxScale / 63.f);
+                putFp16(block, 2, maxMin / 63.f);
+            } else {
+                // quantize_row_qX_K_impl: weights qw·sqrt(σ² + x²), σ² = 2·Σx²/256 over the whole block
+                float sumX2 = 0;
+                for (int l = 0; l < QK_K; ++l) sumX2 += src[xb + l] * src[xb + l];
+                float sigma2 = 2 * sumX2 / QK_K;
+                for (int j = 0; j < 8; j++) for (int e = 0; e < 32; e++) wt[8 * e + j] = importance[QK_K * i + 32 * j + e];
+                FloatVector sumw = FloatVector.zero(F);
+                for (int e = 0; e < 32; e++) {
+                    FloatVector x = FloatVector.fromArray(F, xt, 8 * e);
+                    FloatVector w = FloatVector.fromArray(F, wt, 8 * e).mul(x.mul(x).add(sigma2).lanewise(VectorOperators.SQRT));
+                    w.intoArray(wt, 8 * e);
+                    sumw = sumw.add(w);
+                }
+                sumw.intoArray(sw, 0);
+                search8(nmax, xt, wt, lt, laux, -0.9f, 0.05f, 36, true, scales, mins);
+                float d = GgmlQuantMath.makeQpQuants(8, 63, scales, 0, Ls, 0, sw, 0);
+                float m = GgmlQuantMath.makeQpQuants(8, 63, mins, 0, Lm, 0, sw, 0);
+                for (int j = 0; j < 8; ++j) {
+                    int ls = Ls[j] & 0xFF, lm = Lm[j] & 0xFF;
+                    if (fiveBit) {
+                        ls = Math.min(63, ls);
+                        lm = Math.min(63, lm);
+                    }
+                    packScaleMin(block, j, ls, lm);
+                }
+                putFp16(block, 0, d);
+                putFp16(block, 2, m);
+            }
+            for (int j = 0; j < 8; j++) for (int e = 0; e < 32; e++) L[32 * j + e] = (byte) lt[8 * e + j];
+            float dq = fp16At(block, 0), mq = fp16At(block, 2);
+            for (int j = 0; j < 8; ++j) {
+                float dj = dq * GgmlQuantMath.scaleK4(j, block, 4);
+                if (dj == 0) continue;
+                float dm = mq * GgmlQuantMath.minK4(j, block, 4);
+                for (int e = 0; e < 32; ++e) {
+                    int l = nearestInt((src[xb + 32 * j + e] + dm) / dj);
+                    L[32 * j + e] = (byte) Math.max(0, Math.min(nmax, l));
+                }
+            }
+            if (fiveBit) {
+                for (int k = 16; k < 48; k++) block[k] = 0;
+                int m1 = 1, m2 = 2;
+                for (int c = 0; c < 4; c++) {
+                    for (int j = 0; j < 32; ++j) {
+                        int l1 = L[64 * c + j], l2 = L[64 * c + j + 32];
+                        if (l1 > 15) {
+                            l1 -= 16;
+                            block[16 + j] |= (byte) m1;
+                        }
+                        if (l2 > 15) {
+                            l2 -= 16;
+                            block[16 + j] |= (byte) m2;
+                        }
+                        block[qsOff + 32 * c + j] = (byte) (l1 | (l2 << 4));
+                    }
+                    m1 <<= 2;
+                    m2 <<= 2;
+                }
+            } else {
+                for (int c = 0; c < 4; c++) {
+                    for (int l = 0; l < 32; ++l) block[qsOff + 32 * c + l] = (byte) (L[64 * c + l] | (L[64 * c + l + 32] << 4));
+                }
+            }
+            MemorySegment.copy(block, 0, dst, ValueLayout.JAVA_BYTE, dstOffset + (long) i * bytesPerBlock, bytesPerBlock);
+        }
+    }
+
+    private static void packScaleMin(byte[] block, int j, int ls, int lm) {
+        if (j < 4) {
+            block[4 + j] = (byte) ls;
+            block[4 + j + 4] = (byte) lm;
+        } else {
+            block[4 + j + 4] = (byte) ((ls & 0xF) | ((lm & 0xF) << 4));
+            block[4 + j - 4] |= (byte) ((ls >> 4) << 6);
+            block[4 + j] |= (byte) ((lm >> 4) << 6);
+        }
+    }
+
+    private static void putFp16(byte[] b, int off, float v) {
+        short h = Float.floatToFloat16(v);
+        b[off] = (byte) h;
+        b[off + 1] = (byte) (h >> 8);
+    }
+
+    private static float fp16At(byte[] b, int off) {
+        return Float.float16ToFloat((short) ((b[off] & 0xFF) | (b[off + 1] << 8)));
+    }
+}
