@@ -3,6 +3,7 @@ package dev.squint.bench;
 import dev.squint.core.GgmlType;
 import dev.squint.core.codec.BlockCodec;
 import dev.squint.core.codec.Codecs;
+import dev.squint.kernels.ScaleMinKVectorQuantizer;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
@@ -18,6 +19,13 @@ import java.util.SplittableRandom;
  */
 public final class CodecCpuTime {
     private CodecCpuTime() {}
+
+    private static void vectorQuantize(GgmlType type, float[] w, int rows, int cols, MemorySegment q, long rowBytes, float[] importance) {
+        for (int r = 0; r < rows; r++) {
+            if (type == GgmlType.Q4_K) ScaleMinKVectorQuantizer.quantizeQ4K(w, r * cols, cols, q, r * rowBytes, importance);
+            else ScaleMinKVectorQuantizer.quantizeQ5K(w, r * cols, cols, q, r * rowBytes, importance);
+        }
+    }
 
     public static void main(String[] args) {
         String[] types = args.length > 0 ? args : new String[] {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"};
@@ -49,6 +57,14 @@ public final class CodecCpuTime {
                 long dNs = mx.getCurrentThreadCpuTime() - t0;
                 double weights = (double) rows * cols;
                 System.out.printf("%-6s %-8s %14.1f %14.1f%n", t, withImp, weights * reps / qNs * 1e3, weights * dreps / dNs * 1e3);
+                if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) {
+                    // the Vector API quantizer (byte-identical output)
+                    for (int warm = 0; warm < 15; warm++) vectorQuantize(type, w, rows, cols, q, rowBytes, importance);
+                    t0 = mx.getCurrentThreadCpuTime();
+                    for (int r = 0; r < reps; r++) vectorQuantize(type, w, rows, cols, q, rowBytes, importance);
+                    long vNs = mx.getCurrentThreadCpuTime() - t0;
+                    System.out.printf("%-6s %-8s %14.1f %14s  (Vector API quantizer)%n", t, withImp, weights * reps / vNs * 1e3, "");
+                }
             }
         }
     }

@@ -59,17 +59,24 @@ public final class ScaleMinKVectorQuantizer {
         }
     }
 
-    private static IntVector nearest(FloatVector v) {
-        return v.add(12582912.f).reinterpretAsInts().and(0x007fffff).sub(0x00400000);
+    /** ggml's nearest_int on every lane (same bit trick), as exact small-integer floats after clamping. */
+    private static FloatVector nearestClamped(FloatVector v, int nmax) {
+        IntVector l = v.add(12582912.f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(0).min(nmax);
+        return (FloatVector) l.convert(VectorOperators.I2F, 0);
     }
 
-    /**
-     * Eight make_qkx2_quants (or make_qkx3_quants when {@code qkx3}) searches over 32 values each, lane j
-     * = sub-block j. {@code xt}/{@code wt} are transposed: element i of sub-block j at [8i + j].
-     * Writes levels to {@code lt} (same layout), scales and mins (as ggml's {@code the_min}) per lane.
-     */
-    static void search8(int nmax, float[] xt, float[] wt, int[] lt, int[] laux, float rmin, float rdelta, int nstep,
-                        boolean qkx3, float[] scalesOut, float[] minsOut) {
+    // Lane state kept in a float[] between the small methods below, so that each method stays small
+    // enough for C2 to inline every Vector API call (a single big method hits its node-count cutoff
+    // and falls back to boxed vectors).
+    private static final int MIN = 0, MAX = 8, SUMW = 16, SUMX = 24, SCALE = 32, BEST = 40, SUML = 48, SUML2 = 56,
+            SUMXL = 64, ISCALE = 72, STATE = 80;
+
+    private static FloatVector get(float[] st, int field) {
+        return FloatVector.fromArray(F, st, field);
+    }
+
+    /** Min, max and the weight sums over the 32 elements of each lane's sub-block. */
+    private static void extremes(float[] xt, float[] wt, float[] st) {
         FloatVector x0 = FloatVector.fromArray(F, xt, 0);
         FloatVector min = x0, max = x0;
         FloatVector sumW = FloatVector.fromArray(F, wt, 0);
@@ -82,40 +89,89 @@ public final class ScaleMinKVectorQuantizer {
             sumW = sumW.add(w);
             sumX = sumX.add(w.mul(x));
         }
-        min = min.blend(0f, min.compare(VectorOperators.GT, 0f));
-        VectorMask<Float> flat = qkx3 ? max.compare(VectorOperators.LE, min) : max.compare(VectorOperators.EQ, min);
-        FloatVector nmaxV = FloatVector.broadcast(F, (float) nmax);
-        FloatVector iscale = nmaxV.div(max.sub(min));
+        min.blend(0f, min.compare(VectorOperators.GT, 0f)).intoArray(st, MIN);
+        max.intoArray(st, MAX);
+        sumW.intoArray(st, SUMW);
+        sumX.intoArray(st, SUMX);
+    }
+
+    /** The starting levels (scale 1/iscale) and their weighted squared error. */
+    private static void firstGuess(int nmax, float[] xt, float[] wt, float[] lt, float[] st) {
+        FloatVector min = get(st, MIN);
+        FloatVector iscale = FloatVector.broadcast(F, (float) nmax).div(get(st, MAX).sub(min));
         FloatVector scale = FloatVector.broadcast(F, 1f).div(iscale);
         FloatVector best = FloatVector.zero(F);
         for (int i = 0; i < 32; i++) {
             FloatVector x = FloatVector.fromArray(F, xt, 8 * i);
-            IntVector l = nearest(iscale.mul(x.sub(min))).max(0).min(nmax);
-            l.intoArray(lt, 8 * i);
-            FloatVector diff = scale.mul((FloatVector) l.convert(VectorOperators.I2F, 0)).add(min).sub(x);
+            FloatVector lf = nearestClamped(iscale.mul(x.sub(min)), nmax);
+            lf.intoArray(lt, 8 * i);
+            FloatVector diff = scale.mul(lf).add(min).sub(x);
             diff = diff.mul(diff);
             best = best.add(FloatVector.fromArray(F, wt, 8 * i).mul(diff));
         }
-        for (int is = 0; is <= nstep; ++is) {
-            iscale = FloatVector.broadcast(F, rmin + rdelta * is + nmax).div(max.sub(min));
-            FloatVector sumL = FloatVector.zero(F), sumL2 = FloatVector.zero(F), sumXL = FloatVector.zero(F);
-            for (int i = 0; i < 32; i++) {
-                FloatVector x = FloatVector.fromArray(F, xt, 8 * i);
-                FloatVector v = iscale.mul(x.sub(min));
-                IntVector l;
-                if (qkx3) {
-                    l = nearest(nmaxV.blend(v, v.lt(nmaxV)));
-                    l = l.blend(0, v.compare(VectorOperators.GT, 0f).cast(I).not());
-                } else {
-                    l = nearest(v).max(0).min(nmax);
-                }
-                l.intoArray(laux, 8 * i);
-                FloatVector lf = (FloatVector) l.convert(VectorOperators.I2F, 0);
-                FloatVector wl = FloatVector.fromArray(F, wt, 8 * i).mul(lf);
-                sumL = sumL.add(wl);
-                sumL2 = sumL2.add(wl.mul(lf));
-                sumXL = sumXL.add(wl.mul(x));
+        scale.intoArray(st, SCALE);
+        best.intoArray(st, BEST);
+    }
+
+    /** One trial scale: levels into laux, and the weighted sums Σwl, Σwl², Σwlx. */
+    private static void trialSums(int nmax, float c, boolean qkx3, float[] xt, float[] wt, float[] laux, float[] st) {
+        FloatVector min = get(st, MIN);
+        FloatVector iscale = FloatVector.broadcast(F, c).div(get(st, MAX).sub(min));
+        FloatVector nmaxV = FloatVector.broadcast(F, (float) nmax);
+        FloatVector sumL = FloatVector.zero(F), sumL2 = FloatVector.zero(F), sumXL = FloatVector.zero(F);
+        for (int i = 0; i < 32; i++) {
+            FloatVector x = FloatVector.fromArray(F, xt, 8 * i);
+            FloatVector v = iscale.mul(x.sub(min));
+            FloatVector lf;
+            if (qkx3) { // v > 0 ? nearest_int(MIN(v, nmax)) : 0
+                lf = nearestClamped(nmaxV.blend(v, v.lt(nmaxV)), nmax).blend(0f, v.compare(VectorOperators.GT, 0f).not());
+            } else {
+                lf = nearestClamped(v, nmax);
             }
+            lf.intoArray(laux, 8 * i);
+            FloatVector wl = FloatVector.fromArray(F, wt, 8 * i).mul(lf);
+            sumL = sumL.add(wl);
+            sumL2 = sumL2.add(wl.mul(lf));
+            sumXL = sumXL.add(wl.mul(x));
+        }
+        sumL.intoArray(st, SUML);
+        sumL2.intoArray(st, SUML2);
+        sumXL.intoArray(st, SUMXL);
+    }
+
+    /** Weighted squared error of levels laux with the given scale and min. */
+    private static FloatVector trialError(FloatVector scale, FloatVector min, float[] xt, float[] wt, float[] laux) {
+        FloatVector cur = FloatVector.zero(F);
+        for (int i = 0; i < 32; i++) {
+            FloatVector diff = scale.mul(FloatVector.fromArray(F, laux, 8 * i)).add(min).sub(FloatVector.fromArray(F, xt, 8 * i));
+            diff = diff.mul(diff);
+            cur = cur.add(FloatVector.fromArray(F, wt, 8 * i).mul(diff));
+        }
+        return cur;
+    }
+
+    private static void adopt(float[] lt, float[] laux, VectorMask<Float> better) {
+        for (int i = 0; i < 32; i++) {
+            FloatVector.fromArray(F, lt, 8 * i).blend(FloatVector.fromArray(F, laux, 8 * i), better).intoArray(lt, 8 * i);
+        }
+    }
+
+    /**
+     * Eight make_qkx2_quants (or make_qkx3_quants when {@code qkx3}) searches over 32 values each, lane j
+     * = sub-block j. {@code xt}/{@code wt} are transposed: element i of sub-block j at [8i + j].
+     * Writes levels (exact small integers) to {@code lt} (same layout), scales and mins (as ggml's
+     * {@code the_min}) per lane. {@code laux} and {@code st} (80 floats) are scratch.
+     */
+    static void search8(int nmax, float[] xt, float[] wt, float[] lt, float[] laux, float[] st, float rmin, float rdelta,
+                        int nstep, boolean qkx3, float[] scalesOut, float[] minsOut) {
+        extremes(xt, wt, st);
+        FloatVector max = get(st, MAX);
+        VectorMask<Float> flat = qkx3 ? max.compare(VectorOperators.LE, get(st, MIN)) : max.compare(VectorOperators.EQ, get(st, MIN));
+        firstGuess(nmax, xt, wt, lt, st);
+        FloatVector sumW = get(st, SUMW), sumX = get(st, SUMX);
+        for (int is = 0; is <= nstep; ++is) {
+            trialSums(nmax, rmin + rdelta * is + nmax, qkx3, xt, wt, laux, st);
+            FloatVector sumL = get(st, SUML), sumL2 = get(st, SUML2), sumXL = get(st, SUMXL);
             FloatVector D = sumW.mul(sumL2).sub(sumL.mul(sumL));
             VectorMask<Float> dPos = D.compare(VectorOperators.GT, 0f).andNot(flat);
             if (!dPos.anyTrue()) continue;
@@ -124,31 +180,22 @@ public final class ScaleMinKVectorQuantizer {
             VectorMask<Float> minPos = thisMin.compare(VectorOperators.GT, 0f);
             thisMin = thisMin.blend(0f, minPos);
             thisScale = thisScale.blend(sumXL.div(sumL2), minPos);
-            FloatVector cur = FloatVector.zero(F);
-            for (int i = 0; i < 32; i++) {
-                FloatVector x = FloatVector.fromArray(F, xt, 8 * i);
-                FloatVector lf = (FloatVector) IntVector.fromArray(I, laux, 8 * i).convert(VectorOperators.I2F, 0);
-                FloatVector diff = thisScale.mul(lf).add(thisMin).sub(x);
-                diff = diff.mul(diff);
-                cur = cur.add(FloatVector.fromArray(F, wt, 8 * i).mul(diff));
-            }
+            FloatVector cur = trialError(thisScale, thisMin, xt, wt, laux);
+            FloatVector best = get(st, BEST);
             VectorMask<Float> better = dPos.and(cur.lt(best));
             if (!better.anyTrue()) continue;
-            VectorMask<Integer> betterI = better.cast(I);
-            for (int i = 0; i < 32; i++) {
-                IntVector.fromArray(I, lt, 8 * i).blend(IntVector.fromArray(I, laux, 8 * i), betterI).intoArray(lt, 8 * i);
-            }
-            best = best.blend(cur, better);
-            scale = scale.blend(thisScale, better);
-            min = min.blend(thisMin, better);
+            adopt(lt, laux, better);
+            best.blend(cur, better).intoArray(st, BEST);
+            get(st, SCALE).blend(thisScale, better).intoArray(st, SCALE);
+            get(st, MIN).blend(thisMin, better).intoArray(st, MIN);
         }
+        FloatVector scale = get(st, SCALE);
         if (flat.anyTrue()) {
-            VectorMask<Integer> flatI = flat.cast(I);
-            for (int i = 0; i < 32; i++) IntVector.fromArray(I, lt, 8 * i).blend(0, flatI).intoArray(lt, 8 * i);
+            for (int i = 0; i < 32; i++) FloatVector.fromArray(F, lt, 8 * i).blend(0f, flat).intoArray(lt, 8 * i);
             scale = scale.blend(0f, flat);
         }
         scale.intoArray(scalesOut, 0);
-        min.neg().intoArray(minsOut, 0);
+        get(st, MIN).neg().intoArray(minsOut, 0);
     }
 
     private static void quantize(boolean fiveBit, float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset, float[] importance) {
@@ -160,7 +207,7 @@ public final class ScaleMinKVectorQuantizer {
         int qsOff = fiveBit ? 48 : 16;
         byte[] block = new byte[bytesPerBlock];
         float[] xt = new float[QK_K], wt = new float[QK_K];
-        int[] lt = new int[QK_K], laux = new int[QK_K];
+        float[] lt = new float[QK_K], laux = new float[QK_K], st = new float[STATE];
         byte[] L = new byte[QK_K];
         byte[] Ls = new byte[8], Lm = new byte[8];
         float[] scales = new float[8], mins = new float[8], sw = new float[8];
@@ -178,7 +225,7 @@ public final class ScaleMinKVectorQuantizer {
                 for (int e = 0; e < 32; e++) {
                     avX.add(FloatVector.fromArray(F, xt, 8 * e).abs()).intoArray(wt, 8 * e);
                 }
-                search8(nmax, xt, wt, lt, laux, fiveBit ? -0.5f : -1.f, 0.1f, fiveBit ? 15 : 20, false, scales, mins);
+                search8(nmax, xt, wt, lt, laux, st, fiveBit ? -0.5f : -1.f, 0.1f, fiveBit ? 15 : 20, false, scales, mins);
                 float maxScale = 0, maxMin = 0;
                 for (int j = 0; j < 8; ++j) {
                     if (scales[j] > maxScale) maxScale = scales[j];
@@ -207,7 +254,7 @@ public final class ScaleMinKVectorQuantizer {
                     sumw = sumw.add(w);
                 }
                 sumw.intoArray(sw, 0);
-                search8(nmax, xt, wt, lt, laux, -0.9f, 0.05f, 36, true, scales, mins);
+                search8(nmax, xt, wt, lt, laux, st, -0.9f, 0.05f, 36, true, scales, mins);
                 float d = GgmlQuantMath.makeQpQuants(8, 63, scales, 0, Ls, 0, sw, 0);
                 float m = GgmlQuantMath.makeQpQuants(8, 63, mins, 0, Lm, 0, sw, 0);
                 for (int j = 0; j < 8; ++j) {
