@@ -3,6 +3,7 @@ package dev.squint.bench;
 import dev.squint.core.GgmlType;
 import dev.squint.core.codec.BlockCodec;
 import dev.squint.core.codec.Codecs;
+import dev.squint.kernels.Q6KVectorQuantizer;
 import dev.squint.kernels.ScaleMinKVectorQuantizer;
 
 import java.lang.foreign.MemorySegment;
@@ -23,7 +24,8 @@ public final class CodecCpuTime {
     private static void vectorQuantize(GgmlType type, float[] w, int rows, int cols, MemorySegment q, long rowBytes, float[] importance) {
         for (int r = 0; r < rows; r++) {
             if (type == GgmlType.Q4_K) ScaleMinKVectorQuantizer.quantizeQ4K(w, r * cols, cols, q, r * rowBytes, importance);
-            else ScaleMinKVectorQuantizer.quantizeQ5K(w, r * cols, cols, q, r * rowBytes, importance);
+            else if (type == GgmlType.Q5_K) ScaleMinKVectorQuantizer.quantizeQ5K(w, r * cols, cols, q, r * rowBytes, importance);
+            else Q6KVectorQuantizer.quantize(w, r * cols, cols, q, r * rowBytes, importance);
         }
     }
 
@@ -57,7 +59,7 @@ public final class CodecCpuTime {
                 long dNs = mx.getCurrentThreadCpuTime() - t0;
                 double weights = (double) rows * cols;
                 System.out.printf("%-6s %-8s %14.1f %14.1f%n", t, withImp, weights * reps / qNs * 1e3, weights * dreps / dNs * 1e3);
-                if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) {
+                if (type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K) {
                     // the Vector API quantizer (byte-identical output)
                     for (int warm = 0; warm < 15; warm++) vectorQuantize(type, w, rows, cols, q, rowBytes, importance);
                     t0 = mx.getCurrentThreadCpuTime();

@@ -48,22 +48,6 @@ public final class ScaleMinKVectorQuantizer {
         quantize(true, src, srcOffset, n, dst, dstOffset, importance);
     }
 
-    private static void check(String type, float[] src, int srcOffset, int n, float[] importance) {
-        if (n < 0 || n % QK_K != 0) throw new IllegalArgumentException(type + ": row length " + n + " is not a multiple of " + QK_K);
-        java.util.Objects.checkFromIndexSize(srcOffset, n, src.length);
-        for (int i = 0; i < n; i++) {
-            if (!Float.isFinite(src[srcOffset + i])) {
-                throw new IllegalArgumentException(type + ": cannot quantize non-finite value " + src[srcOffset + i] + " at index " + i);
-            }
-        }
-        if (importance != null) {
-            if (importance.length < n) throw new IllegalArgumentException(type + ": importance has " + importance.length + " weights, row has " + n + " values");
-            for (int i = 0; i < n; i++) {
-                if (!Float.isFinite(importance[i])) throw new IllegalArgumentException(type + ": non-finite importance weight " + importance[i] + " at column " + i);
-            }
-        }
-    }
-
     /** ggml's nearest_int on every lane (same bit trick), as exact small-integer floats after clamping. */
     private static FloatVector nearestClamped(FloatVector v, int nmax) {
         IntVector l = v.add(12582912.f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(0).min(nmax);
@@ -205,7 +189,7 @@ public final class ScaleMinKVectorQuantizer {
 
     private static void quantize(boolean fiveBit, float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset, float[] importance) {
         String type = fiveBit ? "Q5_K" : "Q4_K";
-        check(type, src, srcOffset, n, importance);
+        KQuantInputChecks.check(type, src, srcOffset, n, importance);
         int nb = n / QK_K;
         int nmax = fiveBit ? 31 : 15;
         float[] xt = new float[32 * W], wt = new float[32 * W], sig = new float[W];

@@ -18,12 +18,16 @@ import java.util.SplittableRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The vectorized Q4_K/Q5_K quantizer against its scalar twin and ggml's reference bytes. */
-class ScaleMinKVectorQuantizerTest {
+/** The vectorized Q4_K/Q5_K/Q6_K quantizers against their scalar twins and ggml's reference bytes. */
+class KQuantVectorQuantizerTest {
 
     private static void vectorQuantize(GgmlType t, float[] x, int off, int n, MemorySegment dst, long dstOff, float[] imp) {
-        if (t == GgmlType.Q4_K) ScaleMinKVectorQuantizer.quantizeQ4K(x, off, n, dst, dstOff, imp);
-        else ScaleMinKVectorQuantizer.quantizeQ5K(x, off, n, dst, dstOff, imp);
+        switch (t) {
+            case Q4_K -> ScaleMinKVectorQuantizer.quantizeQ4K(x, off, n, dst, dstOff, imp);
+            case Q5_K -> ScaleMinKVectorQuantizer.quantizeQ5K(x, off, n, dst, dstOff, imp);
+            case Q6_K -> Q6KVectorQuantizer.quantize(x, off, n, dst, dstOff, imp);
+            default -> throw new IllegalArgumentException(t.name());
+        }
     }
 
     /** Rows with every flavour the search meets: gaussian, uniform, outliers, constant and zero sub-blocks, tiny, one-signed. */
@@ -38,7 +42,7 @@ class ScaleMinKVectorQuantizerTest {
                     case 0 -> g;
                     case 1 -> rnd.nextDouble() * 2 - 1;
                     case 2 -> g + (rnd.nextInt(64) == 0 ? 30 * Math.signum(g) : 0);
-                    case 3 -> (i / 32) % 2 == 0 ? 0.375 : g; // alternating constant and random sub-blocks
+                    case 3 -> (i / 32) % 2 == 0 ? 0.375 : (i / 16) % 3 == 0 ? 0 : g; // constant, zero and random sub-blocks
                     case 4 -> (i / 32) == 5 ? 0 : g * 1e-8;
                     case 5 -> Math.abs(g) + 0.5;
                     default -> -Math.abs(g) * 3;
@@ -49,7 +53,7 @@ class ScaleMinKVectorQuantizerTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void byteIdenticalToScalarCodec(GgmlType t) {
         BlockCodec scalar = Codecs.of(t);
         for (int blocks : new int[] {1, 3, 7, 15}) {
@@ -70,7 +74,7 @@ class ScaleMinKVectorQuantizerTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void matchesGgmlReferenceVectors(GgmlType t) throws IOException {
         Path root = Path.of(System.getProperty("squint.shared", "../shared"), "testdata", "ggml");
         Assumptions.assumeTrue(Files.isDirectory(root.resolve(t.name())), "ggml reference vectors not present under " + root);
@@ -100,7 +104,7 @@ class ScaleMinKVectorQuantizerTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void rejectsBadInput(GgmlType t) {
         MemorySegment dst = MemorySegment.ofArray(new byte[1024]);
         float[] x = new float[512];
