@@ -4,6 +4,8 @@ import dev.squint.core.GgmlType;
 import dev.squint.core.codec.BlockCodec;
 import dev.squint.core.codec.Codecs;
 import dev.squint.kernels.KQuantVectorKernels;
+import dev.squint.kernels.Q6KVectorQuantizer;
+import dev.squint.kernels.ScaleMinKVectorQuantizer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -23,7 +25,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Scalar codec vs Vector API kernel for Q4_K and Q6_K: dequantize, and dot with a Q8_K row.
+ * Scalar codec vs Vector API kernel for Q4_K and Q6_K: quantize (reference path), dequantize, and
+ * dot with a Q8_K row. Both sides produce identical bits.
  * One operation is a whole 64 × 4096 matrix (262,144 weights; 1 MiB as f32).
  */
 @BenchmarkMode(Mode.Throughput)
@@ -41,6 +44,7 @@ public class KQuantKernelBench {
         public String type;
 
         BlockCodec codec;
+        float[] w;
         MemorySegment q;
         MemorySegment act;
         long rowBytes;
@@ -50,8 +54,8 @@ public class KQuantKernelBench {
         public void setUp() {
             codec = Codecs.of(GgmlType.valueOf(type));
             SplittableRandom rnd = new SplittableRandom(2);
-            float[] w = new float[ROWS * COLS];
-            for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+            w = new float[ROWS * COLS];
+            for (int i = 0; i < w.length; i++) w[i] = (float) (rnd.nextGaussian() * 0.02);
             rowBytes = codec.rowBytes(COLS);
             q = MemorySegment.ofArray(new byte[(int) (ROWS * rowBytes)]);
             Codecs.quantizeChunk(codec.type(), w, 0, ROWS, COLS, q, 0, null);
@@ -60,6 +64,22 @@ public class KQuantKernelBench {
             act = MemorySegment.ofArray(new byte[(int) Codecs.of(GgmlType.Q8_K).rowBytes(COLS)]);
             Codecs.of(GgmlType.Q8_K).quantizeRow(a, 0, COLS, act, 0, null);
         }
+    }
+
+    @Benchmark
+    public MemorySegment quantizeScalar(Kernels k) {
+        Codecs.quantizeChunk(k.codec.type(), k.w, 0, ROWS, COLS, k.q, 0, null);
+        return k.q;
+    }
+
+    @Benchmark
+    public MemorySegment quantizeVector(Kernels k) {
+        boolean q4 = k.codec.type() == GgmlType.Q4_K;
+        for (int r = 0; r < ROWS; r++) {
+            if (q4) ScaleMinKVectorQuantizer.quantizeQ4K(k.w, r * COLS, COLS, k.q, r * k.rowBytes, null);
+            else Q6KVectorQuantizer.quantize(k.w, r * COLS, COLS, k.q, r * k.rowBytes, null);
+        }
+        return k.q;
     }
 
     @Benchmark

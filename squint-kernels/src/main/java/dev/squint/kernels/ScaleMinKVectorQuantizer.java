@@ -23,8 +23,8 @@ import static dev.squint.core.codec.GgmlQuantMath.nearestInt;
  * 512-bit hardware): each lane executes exactly the scalar operation sequence of its sub-block
  * (blocks are transposed so that element i of every sub-block is one vector), and data-dependent
  * branches become per-lane masks. The search is latency-bound (ggml's sums are sequential), so
- * more independent lanes is what makes it faster. The rest of
- * the block (scale packing, re-quantization, bit packing) is the scalar code.
+ * more independent lanes is what makes it faster. The rest of the block (scale packing,
+ * re-quantization, bit packing) is the scalar code.
  *
  * <p>Block layout and input rules: see the core Q4_K/Q5_K codec ({@code ScaleMinKCodec}).
  */
