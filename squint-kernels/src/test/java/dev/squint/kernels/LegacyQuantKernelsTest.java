@@ -1,0 +1,168 @@
+package dev.squint.kernels;
+
+import dev.squint.core.GgmlType;
+import dev.squint.core.codec.BlockCodec;
+import dev.squint.core.codec.Codecs;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The Vector API kernels against their scalar twins (core codecs): identical bytes, floats and dots. */
+class LegacyQuantKernelsTest {
+    static final int[] BLOCK_COUNTS = {1, 2, 3, 5, 7, 31, 64, 129};
+
+    /** Seeded rows with the awkward cases mixed in: zero blocks, exact halves, -0.0, tiny and large blocks. */
+    static float[] data(int n, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] x = new float[n];
+        for (int b = 0; b < n / 32; b++) {
+            int kind = rnd.nextInt(6);
+            for (int j = 0; j < 32; j++) {
+                int i = 32 * b + j;
+                x[i] = switch (kind) {
+                    case 0 -> 0f;
+                    case 1 -> j == 0 ? 127f : (rnd.nextInt(254) - 127) + 0.5f * rnd.nextInt(2); // d = 1: exact halves
+                    case 2 -> j % 3 == 0 ? -0.0f : (float) rnd.nextGaussian() * 1e-6f;
+                    case 3 -> (float) rnd.nextGaussian() * 300f;
+                    case 4 -> j == 7 ? -5f : (rnd.nextInt(11) - 5); // ties for the largest magnitude, signed first
+                    default -> (float) rnd.nextGaussian();
+                };
+            }
+        }
+        return x;
+    }
+
+    static byte[] scalarQuantize(GgmlType t, float[] x, int off, int n) {
+        byte[] out = new byte[(int) t.bytesFor(n)];
+        Codecs.of(t).quantizeRow(x, off, n, MemorySegment.ofArray(out), 0, null);
+        return out;
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void quantizeWritesTheScalarBytes(GgmlType t) {
+        for (int blocks : BLOCK_COUNTS) {
+            int n = 32 * blocks;
+            float[] x = data(n + 3, blocks);
+            byte[] expected = scalarQuantize(t, x, 3, n);
+            byte[] actual = new byte[expected.length + 5];
+            if (t == GgmlType.Q8_0) LegacyQuantKernels.quantizeQ8_0(x, 3, n, MemorySegment.ofArray(actual), 5);
+            else LegacyQuantKernels.quantizeQ4_0(x, 3, n, MemorySegment.ofArray(actual), 5);
+            assertThat(java.util.Arrays.copyOfRange(actual, 5, actual.length)).as("%s, %d blocks", t, blocks).isEqualTo(expected);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void dequantizeGivesTheScalarFloats(GgmlType t) {
+        BlockCodec codec = Codecs.of(t);
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int blocks : BLOCK_COUNTS) {
+            int n = 32 * blocks;
+            // arbitrary bytes (every quant value, including Q8_0's -128) with finite random F16 scales
+            byte[] q = new byte[(int) t.bytesFor(n)];
+            rnd.nextBytes(q);
+            MemorySegment seg = MemorySegment.ofArray(q);
+            for (int b = 0; b < blocks; b++) {
+                seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, (long) b * t.bytesPerBlock(), Float.floatToFloat16((float) rnd.nextGaussian()));
+            }
+            float[] expected = new float[n];
+            float[] actual = new float[n + 1];
+            codec.dequantizeRow(seg, 0, expected, 0, n);
+            if (t == GgmlType.Q8_0) LegacyQuantKernels.dequantizeQ8_0(seg, 0, actual, 1, n);
+            else LegacyQuantKernels.dequantizeQ4_0(seg, 0, actual, 1, n);
+            for (int i = 0; i < n; i++) {
+                assertThat(Float.floatToRawIntBits(actual[i + 1])).as("%s, %d blocks, element %d", t, blocks, i)
+                        .isEqualTo(Float.floatToRawIntBits(expected[i]));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void dotEqualsTheScalarDot(GgmlType t) {
+        BlockCodec codec = Codecs.of(t);
+        for (int blocks : BLOCK_COUNTS) {
+            int n = 32 * blocks;
+            MemorySegment xq = MemorySegment.ofArray(scalarQuantize(t, data(n, 100 + blocks), 0, n));
+            MemorySegment yq = MemorySegment.ofArray(scalarQuantize(GgmlType.Q8_0, data(n, 200 + blocks), 0, n));
+            float expected = codec.dot(n, xq, 0, yq, 0);
+            float actual = t == GgmlType.Q8_0 ? LegacyQuantKernels.dotQ8_0Q8_0(n, xq, 0, yq, 0)
+                                              : LegacyQuantKernels.dotQ4_0Q8_0(n, xq, 0, yq, 0);
+            assertThat(Float.floatToRawIntBits(actual)).as("%s, %d blocks: %s vs %s", t, blocks, actual, expected)
+                    .isEqualTo(Float.floatToRawIntBits(expected));
+        }
+    }
+
+    @Test
+    void dotOfArbitraryBytesEqualsTheScalarDot() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        int n = 32 * 37;
+        byte[] x = new byte[(int) GgmlType.Q8_0.bytesFor(n)];
+        byte[] y = new byte[x.length];
+        rnd.nextBytes(x);
+        rnd.nextBytes(y);
+        for (int b = 0; b < 37; b++) {
+            MemorySegment.ofArray(x).set(ValueLayout.JAVA_SHORT_UNALIGNED, 34L * b, Float.floatToFloat16((float) rnd.nextGaussian()));
+            MemorySegment.ofArray(y).set(ValueLayout.JAVA_SHORT_UNALIGNED, 34L * b, Float.floatToFloat16((float) rnd.nextGaussian()));
+        }
+        MemorySegment xs = MemorySegment.ofArray(x);
+        MemorySegment ys = MemorySegment.ofArray(y);
+        assertThat(LegacyQuantKernels.dotQ8_0Q8_0(n, xs, 0, ys, 0)).isEqualTo(Codecs.of(GgmlType.Q8_0).dot(n, xs, 0, ys, 0));
+        // the first 18·37 bytes read as Q4_0 blocks
+        assertThat(LegacyQuantKernels.dotQ4_0Q8_0(n, xs, 0, ys, 0)).isEqualTo(Codecs.of(GgmlType.Q4_0).dot(n, xs, 0, ys, 0));
+    }
+
+    @Test
+    void badInputIsRefusedLikeTheScalarCodec() {
+        float[] x = data(64, 1);
+        x[40] = Float.NaN;
+        MemorySegment dst = MemorySegment.ofArray(new byte[200]);
+        assertThatThrownBy(() -> LegacyQuantKernels.quantizeQ8_0(x, 0, 64, dst, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("element 40");
+        x[40] = Float.NEGATIVE_INFINITY;
+        assertThatThrownBy(() -> LegacyQuantKernels.quantizeQ4_0(x, 0, 64, dst, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("element 40");
+        assertThatThrownBy(() -> LegacyQuantKernels.quantizeQ4_0(data(64, 1), 0, 33, dst, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a multiple");
+        assertThatThrownBy(() -> LegacyQuantKernels.dotQ8_0Q8_0(31, dst, 0, dst, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "IQ4_NL", "IQ4_XS", "TQ2_0"})
+    void wholeTensorQuantizeIsIdenticalAtAnyThreadCount(String typeName) {
+        GgmlType t = GgmlType.valueOf(typeName);
+        int rows = 23;
+        int nPerRow = 512;
+        float[] src = data(rows * nPerRow, 77);
+        float[] importance = null;
+        if (t != GgmlType.Q8_0 && t != GgmlType.TQ2_0) {
+            importance = new float[nPerRow];
+            SplittableRandom rnd = new SplittableRandom(3);
+            for (int i = 0; i < nPerRow; i++) importance[i] = (float) Math.exp(rnd.nextGaussian());
+        }
+        long bytes = t.bytesFor((long) rows * nPerRow);
+        byte[] reference = new byte[(int) bytes];
+        Codecs.quantizeChunk(t, src, 0, rows, nPerRow, MemorySegment.ofArray(reference), 0, importance);
+        for (float[] imp : new float[][] {importance, null}) {
+            byte[] scalar = new byte[(int) bytes];
+            Codecs.quantizeChunk(t, src, 0, rows, nPerRow, MemorySegment.ofArray(scalar), 0, imp);
+            for (int threads : new int[] {1, 2, 3, 4}) {
+                byte[] out = new byte[(int) bytes];
+                long written = ParallelQuantizer.quantize(t, src, rows, nPerRow, MemorySegment.ofArray(out), 0, imp, threads);
+                assertThat(written).isEqualTo(bytes);
+                assertThat(out).as("%s, %d threads, importance %s", t, threads, imp != null).isEqualTo(scalar);
+            }
+        }
+        assertThat(reference).isNotEmpty();
+    }
+}
