@@ -16,8 +16,8 @@ import java.util.concurrent.Future;
  * Quantizes a whole tensor (rows × nPerRow floats) on several threads, as llama-quantize does.
  * Each row's bytes depend only on that row (and the shared importance vector), and rows go to
  * disjoint byte ranges, so the output is identical at any thread count — the same bytes as
- * {@link Codecs#quantizeChunk}. Q8_0 and Q4_0 without importance use the Vector API kernels
- * ({@link LegacyQuantKernels}), everything else the type's scalar codec.
+ * {@link Codecs#quantizeChunk}. Types with a Vector API quantizer ({@link LegacyQuantKernels#canQuantize})
+ * use it when there is no importance matrix, everything else the type's scalar codec.
  */
 public final class ParallelQuantizer {
     private ParallelQuantizer() {}
@@ -30,8 +30,9 @@ public final class ParallelQuantizer {
 
     /** The fastest row quantizer this module has for {@code type} (vector kernel or scalar codec). */
     public static RowQuantizer rowQuantizer(GgmlType type, float[] importance) {
-        if (importance == null && type == GgmlType.Q8_0) return LegacyQuantKernels::quantizeQ8_0;
-        if (importance == null && type == GgmlType.Q4_0) return LegacyQuantKernels::quantizeQ4_0;
+        if (importance == null && LegacyQuantKernels.canQuantize(type)) {
+            return (src, off, n, dst, dstOff) -> LegacyQuantKernels.quantize(type, src, off, n, dst, dstOff);
+        }
         BlockCodec codec = Codecs.of(type);
         return (src, off, n, dst, dstOff) -> codec.quantizeRow(src, off, n, dst, dstOff, importance);
     }

@@ -24,7 +24,7 @@ class LegacyQuantKernelsTest {
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] x = new float[n];
         for (int b = 0; b < n / 32; b++) {
-            int kind = rnd.nextInt(6);
+            int kind = rnd.nextInt(9);
             for (int j = 0; j < 32; j++) {
                 int i = 32 * b + j;
                 x[i] = switch (kind) {
@@ -33,6 +33,10 @@ class LegacyQuantKernelsTest {
                     case 2 -> j % 3 == 0 ? -0.0f : (float) rnd.nextGaussian() * 1e-6f;
                     case 3 -> (float) rnd.nextGaussian() * 300f;
                     case 4 -> j == 7 ? -5f : (rnd.nextInt(11) - 5); // ties for the largest magnitude, signed first
+                    // zero minimum / maximum whose sign comes from the first zero (Q4_1/Q5_1 store it)
+                    case 5 -> j % 5 == 0 ? (j == 0 ? -0.0f : 0.0f) : (float) Math.abs(rnd.nextGaussian());
+                    case 6 -> j % 5 == 0 ? (j == 5 ? 0.0f : -0.0f) : (float) Math.abs(rnd.nextGaussian());
+                    case 7 -> j % 4 == 0 ? (j % 8 == 0 ? -0.0f : 0.0f) : (float) -Math.abs(rnd.nextGaussian());
                     default -> (float) rnd.nextGaussian();
                 };
             }
@@ -47,22 +51,23 @@ class LegacyQuantKernelsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0"})
+    @EnumSource(names = {"Q8_0", "Q8_1", "Q4_0", "Q4_1", "Q5_0", "Q5_1"})
     void quantizeWritesTheScalarBytes(GgmlType t) {
+        assertThat(LegacyQuantKernels.canQuantize(t)).isTrue();
         for (int blocks : BLOCK_COUNTS) {
             int n = 32 * blocks;
             float[] x = data(n + 3, blocks);
             byte[] expected = scalarQuantize(t, x, 3, n);
             byte[] actual = new byte[expected.length + 5];
-            if (t == GgmlType.Q8_0) LegacyQuantKernels.quantizeQ8_0(x, 3, n, MemorySegment.ofArray(actual), 5);
-            else LegacyQuantKernels.quantizeQ4_0(x, 3, n, MemorySegment.ofArray(actual), 5);
+            LegacyQuantKernels.quantize(t, x, 3, n, MemorySegment.ofArray(actual), 5);
             assertThat(java.util.Arrays.copyOfRange(actual, 5, actual.length)).as("%s, %d blocks", t, blocks).isEqualTo(expected);
         }
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0"})
+    @EnumSource(names = {"Q8_0", "Q8_1", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void dequantizeGivesTheScalarFloats(GgmlType t) {
+        assertThat(LegacyQuantKernels.canDequantize(t)).isTrue();
         BlockCodec codec = Codecs.of(t);
         SplittableRandom rnd = new SplittableRandom(5);
         for (int blocks : BLOCK_COUNTS) {
@@ -71,14 +76,11 @@ class LegacyQuantKernelsTest {
             byte[] q = new byte[(int) t.bytesFor(n)];
             rnd.nextBytes(q);
             MemorySegment seg = MemorySegment.ofArray(q);
-            for (int b = 0; b < blocks; b++) {
-                seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, (long) b * t.bytesPerBlock(), Float.floatToFloat16((float) rnd.nextGaussian()));
-            }
+            finiteScales(t, seg, blocks, rnd);
             float[] expected = new float[n];
             float[] actual = new float[n + 1];
             codec.dequantizeRow(seg, 0, expected, 0, n);
-            if (t == GgmlType.Q8_0) LegacyQuantKernels.dequantizeQ8_0(seg, 0, actual, 1, n);
-            else LegacyQuantKernels.dequantizeQ4_0(seg, 0, actual, 1, n);
+            LegacyQuantKernels.dequantize(t, seg, 0, actual, 1, n);
             for (int i = 0; i < n; i++) {
                 assertThat(Float.floatToRawIntBits(actual[i + 1])).as("%s, %d blocks, element %d", t, blocks, i)
                         .isEqualTo(Float.floatToRawIntBits(expected[i]));
@@ -86,39 +88,42 @@ class LegacyQuantKernelsTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0"})
-    void dotEqualsTheScalarDot(GgmlType t) {
-        BlockCodec codec = Codecs.of(t);
-        for (int blocks : BLOCK_COUNTS) {
-            int n = 32 * blocks;
-            MemorySegment xq = MemorySegment.ofArray(scalarQuantize(t, data(n, 100 + blocks), 0, n));
-            MemorySegment yq = MemorySegment.ofArray(scalarQuantize(GgmlType.Q8_0, data(n, 200 + blocks), 0, n));
-            float expected = codec.dot(n, xq, 0, yq, 0);
-            float actual = t == GgmlType.Q8_0 ? LegacyQuantKernels.dotQ8_0Q8_0(n, xq, 0, yq, 0)
-                                              : LegacyQuantKernels.dotQ4_0Q8_0(n, xq, 0, yq, 0);
-            assertThat(Float.floatToRawIntBits(actual)).as("%s, %d blocks: %s vs %s", t, blocks, actual, expected)
-                    .isEqualTo(Float.floatToRawIntBits(expected));
+    /** Random finite F16 values in every scale field (d, and m or s where the type has one). */
+    static void finiteScales(GgmlType t, MemorySegment seg, int blocks, SplittableRandom rnd) {
+        boolean two = t == GgmlType.Q4_1 || t == GgmlType.Q5_1 || t == GgmlType.Q8_1;
+        for (int b = 0; b < blocks; b++) {
+            long o = (long) b * t.bytesPerBlock();
+            seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, o, Float.floatToFloat16((float) rnd.nextGaussian()));
+            if (two) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, o + 2, Float.floatToFloat16((float) rnd.nextGaussian()));
         }
     }
 
-    @Test
-    void dotOfArbitraryBytesEqualsTheScalarDot() {
-        SplittableRandom rnd = new SplittableRandom(9);
-        int n = 32 * 37;
-        byte[] x = new byte[(int) GgmlType.Q8_0.bytesFor(n)];
-        byte[] y = new byte[x.length];
-        rnd.nextBytes(x);
-        rnd.nextBytes(y);
-        for (int b = 0; b < 37; b++) {
-            MemorySegment.ofArray(x).set(ValueLayout.JAVA_SHORT_UNALIGNED, 34L * b, Float.floatToFloat16((float) rnd.nextGaussian()));
-            MemorySegment.ofArray(y).set(ValueLayout.JAVA_SHORT_UNALIGNED, 34L * b, Float.floatToFloat16((float) rnd.nextGaussian()));
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
+    void dotEqualsTheScalarDot(GgmlType t) {
+        assertThat(LegacyQuantKernels.canDot(t)).isTrue();
+        BlockCodec codec = Codecs.of(t);
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (int blocks : BLOCK_COUNTS) {
+            int n = 32 * blocks;
+            MemorySegment xq = MemorySegment.ofArray(scalarQuantize(t, data(n, 100 + blocks), 0, n));
+            MemorySegment yq = MemorySegment.ofArray(scalarQuantize(codec.vecDotType(), data(n, 200 + blocks), 0, n));
+            float expected = codec.dot(n, xq, 0, yq, 0);
+            float actual = LegacyQuantKernels.dot(t, n, xq, 0, yq, 0);
+            assertThat(Float.floatToRawIntBits(actual)).as("%s, %d blocks: %s vs %s", t, blocks, actual, expected)
+                    .isEqualTo(Float.floatToRawIntBits(expected));
+            // arbitrary bytes: every quant value, including Q8's -128
+            byte[] xr = new byte[(int) t.bytesFor(n)];
+            byte[] yr = new byte[(int) codec.vecDotType().bytesFor(n)];
+            rnd.nextBytes(xr);
+            rnd.nextBytes(yr);
+            finiteScales(t, MemorySegment.ofArray(xr), blocks, rnd);
+            finiteScales(codec.vecDotType(), MemorySegment.ofArray(yr), blocks, rnd);
+            expected = codec.dot(n, MemorySegment.ofArray(xr), 0, MemorySegment.ofArray(yr), 0);
+            actual = VectorCodecs.of(t).dot(n, MemorySegment.ofArray(xr), 0, MemorySegment.ofArray(yr), 0);
+            assertThat(Float.floatToRawIntBits(actual)).as("%s, %d blocks: %s vs %s", t, blocks, actual, expected)
+                    .isEqualTo(Float.floatToRawIntBits(expected));
         }
-        MemorySegment xs = MemorySegment.ofArray(x);
-        MemorySegment ys = MemorySegment.ofArray(y);
-        assertThat(LegacyQuantKernels.dotQ8_0Q8_0(n, xs, 0, ys, 0)).isEqualTo(Codecs.of(GgmlType.Q8_0).dot(n, xs, 0, ys, 0));
-        // the first 18·37 bytes read as Q4_0 blocks
-        assertThat(LegacyQuantKernels.dotQ4_0Q8_0(n, xs, 0, ys, 0)).isEqualTo(Codecs.of(GgmlType.Q4_0).dot(n, xs, 0, ys, 0));
     }
 
     @Test
@@ -138,14 +143,14 @@ class LegacyQuantKernelsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "IQ4_NL", "IQ4_XS", "TQ2_0"})
+    @ValueSource(strings = {"Q8_0", "Q8_1", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "IQ4_XS", "TQ2_0"})
     void wholeTensorQuantizeIsIdenticalAtAnyThreadCount(String typeName) {
         GgmlType t = GgmlType.valueOf(typeName);
         int rows = 23;
         int nPerRow = 512;
         float[] src = data(rows * nPerRow, 77);
         float[] importance = null;
-        if (t != GgmlType.Q8_0 && t != GgmlType.TQ2_0) {
+        if (t != GgmlType.Q8_0 && t != GgmlType.Q8_1 && t != GgmlType.TQ2_0) {
             importance = new float[nPerRow];
             SplittableRandom rnd = new SplittableRandom(3);
             for (int i = 0; i < nPerRow; i++) importance[i] = (float) Math.exp(rnd.nextGaussian());
@@ -164,5 +169,31 @@ class LegacyQuantKernelsTest {
             }
         }
         assertThat(reference).isNotEmpty();
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q8_1", "IQ4_NL", "IQ4_XS", "TQ1_0", "TQ2_0"})
+    void vectorCodecsAgreeWithTheReferenceCodecs(GgmlType t) {
+        BlockCodec ref = Codecs.of(t);
+        BlockCodec fast = VectorCodecs.of(t);
+        assertThat(fast.type()).isEqualTo(t);
+        assertThat(fast.vecDotType()).isEqualTo(ref.vecDotType());
+        int n = 256 * 3;
+        float[] x = data(n, 31);
+        float[] importance = new float[n];
+        java.util.Arrays.fill(importance, 0.5f);
+        importance[3] = 40f;
+        for (float[] imp : new float[][] {null, importance}) {
+            byte[] a = new byte[(int) t.bytesFor(n)];
+            byte[] b = new byte[a.length];
+            ref.quantizeRow(x, 0, n, MemorySegment.ofArray(a), 0, imp);
+            fast.quantizeRow(x, 0, n, MemorySegment.ofArray(b), 0, imp);
+            assertThat(b).as("%s, importance %s", t, imp != null).isEqualTo(a);
+            float[] da = new float[n];
+            float[] db = new float[n];
+            ref.dequantizeRow(MemorySegment.ofArray(a), 0, da, 0, n);
+            fast.dequantizeRow(MemorySegment.ofArray(a), 0, db, 0, n);
+            assertThat(db).isEqualTo(da);
+        }
     }
 }
