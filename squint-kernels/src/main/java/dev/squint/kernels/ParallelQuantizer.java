@@ -16,8 +16,8 @@ import java.util.concurrent.Future;
  * Quantizes a whole tensor (rows × nPerRow floats) on several threads, as llama-quantize does.
  * Each row's bytes depend only on that row (and the shared importance vector), and rows go to
  * disjoint byte ranges, so the output is identical at any thread count — the same bytes as
- * {@link Codecs#quantizeChunk}. Types with a Vector API quantizer ({@link LegacyQuantKernels#canQuantize})
- * use it when there is no importance matrix, everything else the type's scalar codec.
+ * {@link Codecs#quantizeChunk}. Rows go through {@link VectorCodecs} (Vector API kernels where they
+ * exist, else the scalar codec).
  */
 public final class ParallelQuantizer {
     private ParallelQuantizer() {}
@@ -28,12 +28,9 @@ public final class ParallelQuantizer {
         void quantizeRow(float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset);
     }
 
-    /** The fastest row quantizer this module has for {@code type} (vector kernel or scalar codec). */
+    /** The fastest row quantizer this module has for {@code type}: {@link VectorCodecs}' quantizeRow. */
     public static RowQuantizer rowQuantizer(GgmlType type, float[] importance) {
-        if (importance == null && LegacyQuantKernels.canQuantize(type)) {
-            return (src, off, n, dst, dstOff) -> LegacyQuantKernels.quantize(type, src, off, n, dst, dstOff);
-        }
-        BlockCodec codec = Codecs.of(type);
+        BlockCodec codec = VectorCodecs.of(type);
         return (src, off, n, dst, dstOff) -> codec.quantizeRow(src, off, n, dst, dstOff, importance);
     }
 

@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * The fastest codec squint has for a ggml type: the scalar reference codec ({@link Codecs#of}) with
- * each operation replaced by its Vector API twin where one exists ({@link LegacyQuantKernels}).
+ * each operation replaced by its Vector API twin where one exists ({@link LegacyQuantKernels},
+ * {@link NonLinearKernels}).
  * Results are identical to the scalar codec's, operation by operation (the kernels' tests check it),
  * so callers can use this everywhere the reference codec is specified.
  */
@@ -23,9 +24,14 @@ public final class VectorCodecs {
     public static synchronized BlockCodec of(GgmlType type) {
         return CACHE.computeIfAbsent(type, t -> {
             BlockCodec scalar = Codecs.of(t);
-            boolean any = LegacyQuantKernels.canQuantize(t) || LegacyQuantKernels.canDequantize(t) || LegacyQuantKernels.canDot(t);
+            boolean any = LegacyQuantKernels.canQuantize(t) || LegacyQuantKernels.canDequantize(t) || LegacyQuantKernels.canDot(t)
+                    || iq4Search(t);
             return any ? new Accelerated(scalar) : scalar;
         });
+    }
+
+    private static boolean iq4Search(GgmlType t) {
+        return NonLinearKernels.AVAILABLE && (t == GgmlType.IQ4_NL || t == GgmlType.IQ4_XS);
     }
 
     private record Accelerated(BlockCodec scalar) implements BlockCodec {
@@ -39,6 +45,8 @@ public final class VectorCodecs {
         public void quantizeRow(float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset, float[] importance) {
             if (importance == null && LegacyQuantKernels.canQuantize(type())) {
                 LegacyQuantKernels.quantize(type(), src, srcOffset, n, dst, dstOffset);
+            } else if (iq4Search(type())) {
+                NonLinearKernels.quantize(type(), src, srcOffset, n, dst, dstOffset, importance);
             } else {
                 scalar.quantizeRow(src, srcOffset, n, dst, dstOffset, importance);
             }

@@ -196,4 +196,30 @@ class LegacyQuantKernelsTest {
             assertThat(db).isEqualTo(da);
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(names = {"IQ4_NL", "IQ4_XS"})
+    void iq4SearchWritesTheScalarBytes(GgmlType t) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(NonLinearKernels.AVAILABLE, "needs 16 float lanes");
+        int[] counts = t == GgmlType.IQ4_XS ? new int[] {1, 3, 5} : new int[] {1, 7, 33};
+        SplittableRandom rnd = new SplittableRandom(17);
+        for (int blocks : counts) {
+            int n = t.blockSize() * blocks;
+            float[] x = data(n + 2, 400 + blocks);
+            float[] importance = new float[n];
+            for (int i = 0; i < n; i++) importance[i] = (float) Math.exp(1.5 * rnd.nextGaussian());
+            for (float[] imp : new float[][] {null, importance}) {
+                byte[] expected = new byte[(int) t.bytesFor(n)];
+                Codecs.of(t).quantizeRow(x, 2, n, MemorySegment.ofArray(expected), 0, imp);
+                byte[] actual = new byte[expected.length + 3];
+                NonLinearKernels.quantize(t, x, 2, n, MemorySegment.ofArray(actual), 3, imp);
+                assertThat(java.util.Arrays.copyOfRange(actual, 3, actual.length))
+                        .as("%s, %d blocks, importance %s", t, blocks, imp != null).isEqualTo(expected);
+            }
+        }
+        float[] bad = data(t.blockSize(), 1);
+        bad[9] = Float.POSITIVE_INFINITY;
+        assertThatThrownBy(() -> NonLinearKernels.quantize(t, bad, 0, t.blockSize(), MemorySegment.ofArray(new byte[200]), 0, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("element 9");
+    }
 }

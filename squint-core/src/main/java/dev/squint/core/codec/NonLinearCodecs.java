@@ -62,9 +62,15 @@ final class NonLinearCodecs {
         int idx = 0;
         for (int step = 8; step > 0; step >>= 1) {
             int j = idx + step;
-            idx = x2 >= (float) (KVALUES[j - 1] + KVALUES[j]) ? j : idx;
+            idx = x2 >= MIDPOINTS2[j] ? j : idx;
         }
         return idx;
+    }
+
+    /** {@code MIDPOINTS2[j] = KVALUES[j-1] + KVALUES[j]} as float (exact), j ≥ 1: twice the decision boundaries. */
+    static final float[] MIDPOINTS2 = new float[16];
+    static {
+        for (int j = 1; j < 16; j++) MIDPOINTS2[j] = KVALUES[j - 1] + KVALUES[j];
     }
 
     private static final class Iq4 implements BlockCodec {
