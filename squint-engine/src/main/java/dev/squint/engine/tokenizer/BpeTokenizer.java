@@ -94,6 +94,13 @@ public final class BpeTokenizer implements ModelTokenizer {
             }
         }
         int n = w.length();
+        if (n == 1) { // no pair to merge: spares the queue for the many one-character words (digits, punctuation)
+            int id = vocab.id(w);
+            if (id >= 0) {
+                out.add(id);
+                return;
+            }
+        }
         int[] length = new int[n];
         int[] prev = new int[n];
         int[] next = new int[n];
