@@ -109,8 +109,9 @@ public final class SpmTokenizer implements ModelTokenizer {
                 out.add(id);
             } else {
                 for (byte b : symbol.getBytes(StandardCharsets.UTF_8)) {
-                    int byteId = byteTokens[b & 0xFF];
-                    out.add(byteId >= 0 ? byteId : vocab.unkId());
+                    // llama.cpp aborts on a vocabulary without the byte token; <unk> (or nothing) is kinder
+                    int byteId = byteTokens[b & 0xFF] >= 0 ? byteTokens[b & 0xFF] : vocab.unkId();
+                    if (byteId >= 0) out.add(byteId);
                 }
             }
         }
