@@ -87,21 +87,23 @@ public final class Tokenizers {
     }
 
     /**
-     * The tokenizer of a Hugging Face {@code tokenizer.json} with a byte-level BPE model (GPT-2, Llama 3,
-     * Qwen2, ...): the vocabulary with its added tokens (special ones CONTROL, others USER_DEFINED, ids
-     * not used by either filled with UNUSED {@code [PAD<id>]} as llama.cpp's converter does), the merges,
-     * the Split regexes and ByteLevel stage of the pre-tokenizer, an NFC normalizer, and BOS/EOS from a
-     * TemplateProcessing post-processor.
+     * The tokenizer of a Hugging Face {@code tokenizer.json} with a BPE model, either byte-level (GPT-2,
+     * Llama 3, Qwen2: the Split regexes and ByteLevel stage of the pre-tokenizer) or SentencePiece-style
+     * (Llama 2, Mistral, TinyLlama: {@code ▁} for spaces through Prepend/Replace normalizers or a Metaspace
+     * pre-tokenizer, {@code <0xXX>} byte fallback). The vocabulary takes the added tokens (special ones
+     * CONTROL, others USER_DEFINED with their lstrip/rstrip), ids used by neither are UNUSED
+     * {@code [PAD<id>]} as llama.cpp's converter fills them; NFC/NFKC normalizers apply; BOS/EOS come from
+     * a TemplateProcessing post-processor.
      *
      * @param source the file, named in errors
      * @throws SquintException for tokenizer.json features this class does not implement
      */
     public static BpeTokenizer fromHf(HfTokenizer hf, Path source) {
         HfTokenizer.TokenizerModel model = hf.model();
-        if (model.type() != HfTokenizer.ModelType.BPE || !hf.byteLevel()) {
-            throw new SquintException(source + ": only byte-level BPE tokenizer.json files are supported, this one is "
-                    + model.type() + (hf.byteLevel() ? " with" : " without") + " a ByteLevel pre-tokenizer");
+        if (model.type() != HfTokenizer.ModelType.BPE) {
+            throw new SquintException(source + ": only BPE tokenizer.json files are supported here, this one is " + model.type());
         }
+        boolean byteLevel = hf.byteLevel();
         int size = 0;
         for (int id : model.vocab().values()) size = Math.max(size, id + 1);
         for (HfTokenizer.AddedToken t : hf.addedTokens()) size = Math.max(size, t.id() + 1);
@@ -109,7 +111,7 @@ public final class Tokenizers {
         TokenType[] types = new TokenType[size];
         for (var e : model.vocab().entrySet()) {
             texts[e.getValue()] = e.getKey();
-            types[e.getValue()] = TokenType.NORMAL;
+            types[e.getValue()] = !byteLevel && model.byteFallback() && isByteToken(e.getKey()) ? TokenType.BYTE : TokenType.NORMAL;
         }
         java.util.BitSet lstrip = new java.util.BitSet();
         java.util.BitSet rstrip = new java.util.BitSet();
@@ -119,6 +121,9 @@ public final class Tokenizers {
             if (t.lstrip()) lstrip.set(t.id());
             if (t.rstrip()) rstrip.set(t.id());
         }
+        int unk = model.unkId().orElse(-1);
+        if (unk >= size) unk = -1;
+        if (unk >= 0) types[unk] = TokenType.UNKNOWN;
         for (int id = 0; id < size; id++) {
             if (texts[id] == null) {
                 texts[id] = "[PAD" + id + "]";
@@ -127,42 +132,92 @@ public final class Tokenizers {
         }
         List<String> regexes = new ArrayList<>();
         boolean addPrefixSpace = false;
+        String metaspace = null;          // Metaspace replacement character, if that pre-tokenizer is used
+        String metaspaceScheme = "never";
         for (HfTokenizer.Component c : hf.preTokenizer().map(HfTokenizer.Component::flatten).orElse(List.of())) {
             switch (c.type()) {
                 case "Sequence" -> { }
                 case "Split" -> {
-                    HfTokenizer.SplitPattern p = splitPattern(hf, c, source);
+                    HfTokenizer.SplitPattern p = splitPattern(c, source);
                     regexes.add(p.regex() ? p.pattern() : java.util.regex.Pattern.quote(p.pattern()));
                 }
                 case "ByteLevel" -> {
                     if (c.bool("use_regex").orElse(true)) regexes.add(PreTokenizer.GPT2);
                     addPrefixSpace = c.bool("add_prefix_space").orElse(true);
                 }
+                case "Metaspace" -> {
+                    metaspace = c.string("replacement").orElse("\u2581");
+                    metaspaceScheme = c.string("prepend_scheme").orElse(c.bool("add_prefix_space").orElse(true) ? "always" : "never");
+                    if (c.bool("split").orElse(true)) {
+                        String q = java.util.regex.Pattern.quote(metaspace);
+                        // MergedWithNext: each piece starts at a replacement character
+                        regexes.add("(?s)" + q + "(?:(?!" + q + ").)*|(?:(?!" + q + ").)+");
+                    }
+                }
                 default -> throw new SquintException(source + ": pre-tokenizer " + c.type() + " is not supported");
             }
         }
-        java.text.Normalizer.Form normalization = null;
+        java.text.Normalizer.Form form = null;
+        List<String[]> replacements = new ArrayList<>(); // {literal or regex, content, "regex"?}
+        String prepend = null;
         for (HfTokenizer.Component c : hf.normalizer().map(HfTokenizer.Component::flatten).orElse(List.of())) {
             switch (c.type()) {
                 case "Sequence" -> { }
-                case "NFC" -> normalization = java.text.Normalizer.Form.NFC;
-                case "NFKC" -> normalization = java.text.Normalizer.Form.NFKC;
+                case "NFC" -> form = java.text.Normalizer.Form.NFC;
+                case "NFKC" -> form = java.text.Normalizer.Form.NFKC;
+                case "Prepend" -> prepend = c.string("prepend").orElse("");
+                case "Replace" -> {
+                    if (!(c.settings().get("pattern") instanceof java.util.Map<?, ?> p) || !(c.settings().get("content") instanceof String content)) {
+                        throw new ModelFormatException(source, "normalizer Replace needs a pattern and a content");
+                    }
+                    if (p.get("String") instanceof String literal) replacements.add(new String[] {literal, content, null});
+                    else if (p.get("Regex") instanceof String regex) replacements.add(new String[] {regex, content, "regex"});
+                    else throw new ModelFormatException(source, "normalizer Replace pattern is neither String nor Regex");
+                }
                 default -> throw new SquintException(source + ": normalizer " + c.type() + " is not supported");
             }
         }
+        if (!byteLevel && metaspace == null && prepend == null && replacements.isEmpty()) {
+            throw new SquintException(source + ": a BPE tokenizer.json without ByteLevel, Metaspace or a \u2581 normalizer is not supported");
+        }
+        final java.text.Normalizer.Form nf = form;
+        final String prefix = prepend;
+        final String ms = metaspace;
+        final String scheme = metaspaceScheme;
+        final boolean prefixSpace = addPrefixSpace;
+        final List<java.util.function.UnaryOperator<String>> replace = new ArrayList<>();
+        for (String[] r : replacements) {
+            if (r[2] == null) replace.add(x -> x.replace(r[0], r[1]));
+            else {
+                java.util.regex.Pattern compiled = java.util.regex.Pattern.compile(r[0]);
+                replace.add(x -> compiled.matcher(x).replaceAll(java.util.regex.Matcher.quoteReplacement(r[1])));
+            }
+        }
+        BpeTokenizer.FragmentNormalizer normalizer = (text, atStart) -> {
+            String x = nf == null ? text : java.text.Normalizer.normalize(text, nf);
+            if (prefix != null && !x.isEmpty()) x = prefix + x;
+            for (var r : replace) x = r.apply(x);
+            if (ms != null) {
+                x = x.replace(" ", ms);
+                boolean add = scheme.equals("always") || (scheme.equals("first") && atStart);
+                if (add && !x.startsWith(ms)) x = ms + x;
+            }
+            if (prefixSpace && !x.startsWith(" ")) x = " " + x;
+            return x;
+        };
+        boolean stripLeadingSpace = !byteLevel && (prepend != null || (metaspace != null && !scheme.equals("never")));
         int[] bosEos = templateSpecials(hf);
-        int unk = model.unkId().orElse(-1);
         Vocabulary vocab;
         PreTokenizer preTokenizer;
         try {
-            vocab = new Vocabulary(List.of(texts), null, types, bosEos[0], bosEos[1], unk < size ? unk : -1,
+            vocab = new Vocabulary(List.of(texts), null, types, bosEos[0], bosEos[1], unk,
                     bosEos[0] >= 0, bosEos[1] >= 0, lstrip, rstrip);
             preTokenizer = new PreTokenizer(regexes);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(source, "tokenizer: " + e.getMessage());
         }
         List<String> merges = model.merges().stream().map(x -> x.left() + " " + x.right()).toList();
-        return new BpeTokenizer(vocab, merges, preTokenizer, model.ignoreMerges(), addPrefixSpace, normalization);
+        return new BpeTokenizer(vocab, merges, preTokenizer, model.ignoreMerges(), normalizer, byteLevel, stripLeadingSpace);
     }
 
     /** As {@link #fromHf(HfTokenizer, Path)} for a {@code tokenizer.json} file. */
@@ -170,7 +225,7 @@ public final class Tokenizers {
         return fromHf(HfTokenizer.read(tokenizerJson), tokenizerJson);
     }
 
-    private static HfTokenizer.SplitPattern splitPattern(HfTokenizer hf, HfTokenizer.Component c, Path source) {
+    private static HfTokenizer.SplitPattern splitPattern(HfTokenizer.Component c, Path source) {
         if (!(c.settings().get("pattern") instanceof java.util.Map<?, ?> p)) {
             throw new ModelFormatException(source, "pre_tokenizer Split has no pattern");
         }
