@@ -29,7 +29,8 @@ import java.util.PriorityQueue;
  * {@code ▁} into spaces and byte tokens into raw bytes (and, when the normalizer prefixes {@code ▁}, the
  * first piece loses one leading space). Bytes are read as UTF-8. CONTROL and UNKNOWN tokens are dropped,
  * USER_DEFINED tokens are their text. No other clean-up of spaces is applied, so
- * {@code decode(encode(s)) == s}.
+ * {@code decode(encode(s)) == s} (for SentencePiece-style, except that a {@code ▁} in the input comes back
+ * as a space).
  */
 public final class BpeTokenizer implements ModelTokenizer {
 
