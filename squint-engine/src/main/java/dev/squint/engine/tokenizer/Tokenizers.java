@@ -9,8 +9,16 @@ import dev.squint.formats.llama2c.Llama2cTokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Builds the tokenizer a model file describes: from GGUF metadata ({@code tokenizer.ggml.*}, as
@@ -113,8 +121,8 @@ public final class Tokenizers {
             texts[e.getValue()] = e.getKey();
             types[e.getValue()] = !byteLevel && model.byteFallback() && isByteToken(e.getKey()) ? TokenType.BYTE : TokenType.NORMAL;
         }
-        java.util.BitSet lstrip = new java.util.BitSet();
-        java.util.BitSet rstrip = new java.util.BitSet();
+        BitSet lstrip = new BitSet();
+        BitSet rstrip = new BitSet();
         for (HfTokenizer.AddedToken t : hf.addedTokens()) {
             texts[t.id()] = t.content();
             types[t.id()] = t.special() ? TokenType.CONTROL : TokenType.USER_DEFINED;
@@ -139,7 +147,7 @@ public final class Tokenizers {
                 case "Sequence" -> { }
                 case "Split" -> {
                     HfTokenizer.SplitPattern p = splitPattern(c, source);
-                    regexes.add(p.regex() ? p.pattern() : java.util.regex.Pattern.quote(p.pattern()));
+                    regexes.add(p.regex() ? p.pattern() : Pattern.quote(p.pattern()));
                 }
                 case "ByteLevel" -> {
                     if (c.bool("use_regex").orElse(true)) regexes.add(PreTokenizer.GPT2);
@@ -149,7 +157,7 @@ public final class Tokenizers {
                     metaspace = c.string("replacement").orElse("\u2581");
                     metaspaceScheme = c.string("prepend_scheme").orElse(c.bool("add_prefix_space").orElse(true) ? "always" : "never");
                     if (c.bool("split").orElse(true)) {
-                        String q = java.util.regex.Pattern.quote(metaspace);
+                        String q = Pattern.quote(metaspace);
                         // MergedWithNext: each piece starts at a replacement character
                         regexes.add("(?s)" + q + "(?:(?!" + q + ").)*|(?:(?!" + q + ").)+");
                     }
@@ -157,22 +165,27 @@ public final class Tokenizers {
                 default -> throw new SquintException(source + ": pre-tokenizer " + c.type() + " is not supported");
             }
         }
-        java.text.Normalizer.Form form = null;
-        List<String[]> replacements = new ArrayList<>(); // {literal or regex, content, "regex"?}
+        Normalizer.Form form = null;
+        List<UnaryOperator<String>> replacements = new ArrayList<>();
         String prepend = null;
         for (HfTokenizer.Component c : hf.normalizer().map(HfTokenizer.Component::flatten).orElse(List.of())) {
             switch (c.type()) {
                 case "Sequence" -> { }
-                case "NFC" -> form = java.text.Normalizer.Form.NFC;
-                case "NFKC" -> form = java.text.Normalizer.Form.NFKC;
+                case "NFC" -> form = Normalizer.Form.NFC;
+                case "NFKC" -> form = Normalizer.Form.NFKC;
                 case "Prepend" -> prepend = c.string("prepend").orElse("");
                 case "Replace" -> {
-                    if (!(c.settings().get("pattern") instanceof java.util.Map<?, ?> p) || !(c.settings().get("content") instanceof String content)) {
+                    if (!(c.settings().get("pattern") instanceof Map<?, ?> p) || !(c.settings().get("content") instanceof String content)) {
                         throw new ModelFormatException(source, "normalizer Replace needs a pattern and a content");
                     }
-                    if (p.get("String") instanceof String literal) replacements.add(new String[] {literal, content, null});
-                    else if (p.get("Regex") instanceof String regex) replacements.add(new String[] {regex, content, "regex"});
-                    else throw new ModelFormatException(source, "normalizer Replace pattern is neither String nor Regex");
+                    if (p.get("String") instanceof String literal) {
+                        replacements.add(x -> x.replace(literal, content));
+                    } else if (p.get("Regex") instanceof String regex) {
+                        Pattern compiled = compile(regex, source, "normalizer Replace");
+                        replacements.add(x -> compiled.matcher(x).replaceAll(Matcher.quoteReplacement(content)));
+                    } else {
+                        throw new ModelFormatException(source, "normalizer Replace pattern is neither String nor Regex");
+                    }
                 }
                 default -> throw new SquintException(source + ": normalizer " + c.type() + " is not supported");
             }
@@ -180,23 +193,15 @@ public final class Tokenizers {
         if (!byteLevel && metaspace == null && prepend == null && replacements.isEmpty()) {
             throw new SquintException(source + ": a BPE tokenizer.json without ByteLevel, Metaspace or a \u2581 normalizer is not supported");
         }
-        final java.text.Normalizer.Form nf = form;
+        final Normalizer.Form nf = form;
         final String prefix = prepend;
         final String ms = metaspace;
         final String scheme = metaspaceScheme;
         final boolean prefixSpace = addPrefixSpace;
-        final List<java.util.function.UnaryOperator<String>> replace = new ArrayList<>();
-        for (String[] r : replacements) {
-            if (r[2] == null) replace.add(x -> x.replace(r[0], r[1]));
-            else {
-                java.util.regex.Pattern compiled = java.util.regex.Pattern.compile(r[0]);
-                replace.add(x -> compiled.matcher(x).replaceAll(java.util.regex.Matcher.quoteReplacement(r[1])));
-            }
-        }
         BpeTokenizer.FragmentNormalizer normalizer = (text, atStart) -> {
-            String x = nf == null ? text : java.text.Normalizer.normalize(text, nf);
+            String x = nf == null ? text : Normalizer.normalize(text, nf);
             if (prefix != null && !x.isEmpty()) x = prefix + x;
-            for (var r : replace) x = r.apply(x);
+            for (UnaryOperator<String> r : replacements) x = r.apply(x);
             if (ms != null) {
                 x = x.replace(" ", ms);
                 boolean add = scheme.equals("always") || (scheme.equals("first") && atStart);
@@ -213,6 +218,8 @@ public final class Tokenizers {
             vocab = new Vocabulary(List.of(texts), null, types, bosEos[0], bosEos[1], unk,
                     bosEos[0] >= 0, bosEos[1] >= 0, lstrip, rstrip);
             preTokenizer = new PreTokenizer(regexes);
+        } catch (PatternSyntaxException e) {
+            throw new ModelFormatException(source, "pre_tokenizer regex does not compile: " + e.getDescription());
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(source, "tokenizer: " + e.getMessage());
         }
@@ -225,8 +232,16 @@ public final class Tokenizers {
         return fromHf(HfTokenizer.read(tokenizerJson), tokenizerJson);
     }
 
+    private static Pattern compile(String regex, Path source, String where) {
+        try {
+            return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
+        } catch (PatternSyntaxException e) {
+            throw new ModelFormatException(source, where + " regex does not compile: " + e.getDescription());
+        }
+    }
+
     private static HfTokenizer.SplitPattern splitPattern(HfTokenizer.Component c, Path source) {
-        if (!(c.settings().get("pattern") instanceof java.util.Map<?, ?> p)) {
+        if (!(c.settings().get("pattern") instanceof Map<?, ?> p)) {
             throw new ModelFormatException(source, "pre_tokenizer Split has no pattern");
         }
         boolean regex = p.containsKey("Regex");
@@ -248,10 +263,10 @@ public final class Tokenizers {
             if (!c.type().equals("TemplateProcessing") || !(c.settings().get("single") instanceof List<?> single)) continue;
             boolean beforeSequence = true;
             for (Object piece : single) {
-                if (!(piece instanceof java.util.Map<?, ?> m)) continue;
+                if (!(piece instanceof Map<?, ?> m)) continue;
                 if (m.containsKey("Sequence")) {
                     beforeSequence = false;
-                } else if (m.get("SpecialToken") instanceof java.util.Map<?, ?> st && st.get("id") instanceof String name) {
+                } else if (m.get("SpecialToken") instanceof Map<?, ?> st && st.get("id") instanceof String name) {
                     int id = hf.id(name).orElse(-1);
                     if (beforeSequence && result[0] < 0) result[0] = id;
                     if (!beforeSequence) result[1] = id;
@@ -332,7 +347,7 @@ public final class Tokenizers {
         if (!m.contains(key)) return null;
         float[] scores = m.floats(key).orElseThrow(() -> new ModelFormatException(source, key + " is not an array of numbers"));
         if (scores.length < n) throw new ModelFormatException(source, key + " has " + scores.length + " entries for " + n + " tokens");
-        return scores.length == n ? scores : java.util.Arrays.copyOf(scores, n);
+        return scores.length == n ? scores : Arrays.copyOf(scores, n);
     }
 
     static TokenType[] types(Metadata m, Path source, int n) {

@@ -1,5 +1,7 @@
 package dev.squint.engine.tokenizer;
 
+import dev.squint.core.ModelFormatException;
+import dev.squint.core.SquintException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -10,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Hugging Face BPE with byte fallback and ▁ for spaces (the tokenizer.json of Llama 2, Mistral, TinyLlama). */
 class HfSentencePieceBpeTest {
@@ -81,5 +84,18 @@ class HfSentencePieceBpeTest {
         // scheme "first": the fragment after a special token gets no ▁
         assertThat(t.encode("ab</s>ab", false, true)).containsExactly(264, 2, 263);
         assertThat(t.decode(t.encode("ab ab"))).isEqualTo("ab ab");
+    }
+
+    @Test
+    void unsupportedOrBrokenFilesAreOneLineErrors(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("tokenizer.json");
+        Files.writeString(file, tokenizerJson(PIECES, MERGES, LLAMA_NORMALIZER,
+                "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(unclosed\"},\"behavior\":\"Isolated\",\"invert\":false}"));
+        assertThatThrownBy(() -> Tokenizers.fromHf(file)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("does not compile").hasMessageNotContaining("\n");
+        Files.writeString(file, tokenizerJson(PIECES, MERGES, "{\"type\":\"Lowercase\"}", "null"));
+        assertThatThrownBy(() -> Tokenizers.fromHf(file)).isInstanceOf(SquintException.class).hasMessageContaining("Lowercase");
+        Files.writeString(file, tokenizerJson(PIECES, MERGES, "null", "{\"type\":\"Split\",\"pattern\":{\"String\":\" \"},\"behavior\":\"Removed\",\"invert\":false}"));
+        assertThatThrownBy(() -> Tokenizers.fromHf(file)).isInstanceOf(SquintException.class).hasMessageContaining("Removed");
     }
 }
