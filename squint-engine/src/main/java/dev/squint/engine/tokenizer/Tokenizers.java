@@ -4,6 +4,8 @@ import dev.squint.core.Metadata;
 import dev.squint.core.Model;
 import dev.squint.core.ModelFormatException;
 import dev.squint.core.SquintException;
+import dev.squint.formats.gguf.GgufFile;
+import dev.squint.formats.gguf.GgufReader;
 import dev.squint.formats.hf.HfTokenizer;
 import dev.squint.formats.llama2c.Llama2cTokenizer;
 
@@ -33,6 +35,13 @@ public final class Tokenizers {
     /** The tokenizer of a GGUF model. */
     public static ModelTokenizer fromModel(Model model) {
         return fromMetadata(model.metadata(), model.path());
+    }
+
+    /** The tokenizer of the GGUF file at {@code path}; the file is closed again (the tokenizer keeps no view of it). */
+    public static ModelTokenizer fromGguf(Path path) {
+        try (GgufFile file = GgufReader.open(path)) {
+            return fromModel(file);
+        }
     }
 
     /**

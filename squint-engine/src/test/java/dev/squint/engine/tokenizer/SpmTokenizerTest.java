@@ -61,6 +61,13 @@ class SpmTokenizerTest {
     }
 
     @Test
+    void ggufFileFactoryClosesTheFileAndStillWorks() throws IOException {
+        ModelTokenizer t = Tokenizers.fromGguf(GGUF);
+        assertThat(Arrays.copyOf(t.encode(text, true, false), 128)).containsExactly(reference());
+        assertThatThrownBy(() -> Tokenizers.fromGguf(TEXT)).isInstanceOf(ModelFormatException.class);
+    }
+
+    @Test
     void llama2cVocabularyGivesTheSameTokens() throws IOException {
         int[] ids = llama2c.encode(text, true, false);
         assertThat(Arrays.copyOf(ids, 128)).containsExactly(reference());
