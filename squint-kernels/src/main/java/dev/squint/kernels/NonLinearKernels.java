@@ -58,7 +58,7 @@ public final class NonLinearKernels {
         return idx;
     }
 
-    /** Per-thread scratch for one row. */
+    /** Scratch for one row's quantization (one per call, so calls on different threads share nothing). */
     private static final class Scratch {
         final float[] qx = new float[32];
         final float[] q2 = new float[32];
