@@ -12,15 +12,38 @@ public class ModelFormatException extends SquintException {
     private final String fault;
 
     public ModelFormatException(Path file, String fault) {
-        super(file + ": " + fault);
+        super(oneLine(file + ": " + fault));
         this.file = file;
-        this.fault = fault;
+        this.fault = oneLine(fault);
     }
 
     public ModelFormatException(Path file, String fault, Throwable cause) {
-        super(file + ": " + fault, cause);
+        super(oneLine(file + ": " + fault), cause);
         this.file = file;
-        this.fault = fault;
+        this.fault = oneLine(fault);
+    }
+
+    /**
+     * Escapes control characters: faults quote names and strings read from hostile files, and a
+     * newline or escape sequence in them must not break the one-line message or the terminal.
+     */
+    static String oneLine(String s) {
+        StringBuilder sb = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                if (sb == null) sb = new StringBuilder(s.length() + 16).append(s, 0, i);
+                switch (c) {
+                    case '\n' -> sb.append("\\n");
+                    case '\r' -> sb.append("\\r");
+                    case '\t' -> sb.append("\\t");
+                    default -> sb.append(String.format("\\u%04x", (int) c));
+                }
+            } else if (sb != null) {
+                sb.append(c);
+            }
+        }
+        return sb == null ? s : sb.toString();
     }
 
     public Path file() { return file; }

@@ -35,7 +35,9 @@ public final class ModelOpener {
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (n >= 4 && head[0] == 'G' && head[1] == 'G' && head[2] == 'U' && head[3] == 'F') return GgufReader.open(path);
         if (name.endsWith(".gguf")) return GgufReader.open(path); // reports the bad magic
-        if (name.endsWith(".safetensors") || (n >= 9 && head[8] == '{')) return SafetensorsReader.open(path);
+        if (name.endsWith(".safetensors") || name.endsWith(".safetensors.index.json") || (n >= 9 && head[8] == '{')) {
+            return SafetensorsReader.open(path);
+        }
         if (name.endsWith(".onnx")) return OnnxReader.open(path);
         if (name.endsWith(".bin")) return Llama2cReader.open(path);
         throw new ModelFormatException(path, "not a model squint can read (expected GGUF, safetensors, a Hugging Face folder, ONNX or a llama2.c .bin)");

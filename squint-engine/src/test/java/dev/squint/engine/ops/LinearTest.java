@@ -1,0 +1,65 @@
+package dev.squint.engine.ops;
+
+import dev.squint.core.GgmlType;
+import dev.squint.core.ScalarType;
+import dev.squint.core.Shape;
+import dev.squint.core.Tensor;
+import dev.squint.core.TensorInfo;
+import dev.squint.core.codec.Codecs;
+import dev.squint.kernels.RowParallel;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class LinearTest {
+    @Test
+    void f32LinearIsTheMatrixProductPlusBiasAtAnyThreadCount() {
+        int out = 7, in = 5, tokens = 3;
+        Random rnd = new Random(42);
+        float[] w = new float[out * in];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+        float[] x = new float[tokens * in];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        float[] bias = new float[out];
+        for (int i = 0; i < out; i++) bias[i] = i;
+        MemorySegment seg = MemorySegment.ofArray(new byte[w.length * 4]);
+        for (int i = 0; i < w.length; i++) seg.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, w[i]);
+        Linear lin = Linear.of(new Tensor(TensorInfo.of("w", ScalarType.F32, Shape.of(out, in)), seg), bias);
+        float[] y1 = new float[tokens * out], y3 = new float[tokens * out];
+        try (RowParallel one = new RowParallel(1); RowParallel three = new RowParallel(3)) {
+            lin.forward(x, tokens, y1, one);
+            lin.forward(x, tokens, y3, three);
+        }
+        assertThat(y3).containsExactly(y1);
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < out; j++) {
+                double ref = bias[j];
+                for (int i = 0; i < in; i++) ref += (double) w[j * in + i] * x[t * in + i];
+                assertThat(y1[t * out + j]).isCloseTo((float) ref, within(1e-4f));
+            }
+        }
+    }
+
+    @Test
+    void quantizedWeightsRunOnTheirStoredBlocks() {
+        int out = 4, in = 64;
+        Random rnd = new Random(7);
+        float[] w = new float[out * in];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+        MemorySegment q = MemorySegment.ofArray(new byte[(int) GgmlType.Q8_0.bytesFor(w.length)]);
+        Codecs.quantizeChunk(GgmlType.Q8_0, w, 0, out, in, q, 0, null);
+        Linear lin = Linear.of(new Tensor(TensorInfo.of("w", GgmlType.Q8_0, Shape.of(out, in)), q), null);
+        float[] x = new float[in];
+        x[3] = 1f;
+        float[] y = new float[out];
+        try (RowParallel one = new RowParallel(1)) {
+            lin.forward(x, 1, y, one);
+        }
+        for (int j = 0; j < out; j++) assertThat(y[j]).isCloseTo(w[j * in + 3], within(0.05f));
+    }
+}
