@@ -23,6 +23,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,9 +34,10 @@ import java.util.stream.Stream;
 
 /**
  * Casts the weights of a Hugging Face folder to F16, BF16 or FP8 and writes a folder transformers
- * loads as it loaded the original: safetensors shards (as many as the input had, unless a shard
- * size is given), the index when sharded, and every other file of the folder copied
- * ({@code config.json} updated).
+ * loads as it loaded the original: the input's shard files under the same names, each tensor in the
+ * shard that held it (or, with a shard size, transformers' size-based sharding), the index when
+ * sharded, and every other file of the folder copied ({@code config.json} updated). The folder is
+ * written under a temporary name and renamed into place, so a failure leaves nothing behind.
  *
  * <ul>
  *   <li><b>f16 / bf16</b>: every F32, F16 and BF16 tensor is cast (round to nearest even);
@@ -96,35 +98,113 @@ public final class SafetensorsCaster {
                 }
             }
             long totalOut = entries.stream().mapToLong(SafetensorsWriter.Entry::byteSize).sum();
-            long maxShard = options.maxShardBytes().orElseGet(() -> {
-                int shards = model.shardPaths().size();
-                long biggest = entries.stream().mapToLong(SafetensorsWriter.Entry::byteSize).max().orElse(1);
-                return Math.max(biggest, (totalOut + shards - 1) / Math.max(1, shards));
-            });
             Map<Path, byte[]> sideFiles = sideFiles(in, type, keptLinear);
             options.listener().started(entries.size(), totalOut);
             List<SafetensorsWriter.Entry> counted = entries.stream().map(e -> new SafetensorsWriter.Entry(e.name(), e.dtype(), e.shape(), ch -> {
                 e.data().writeTo(ch);
                 options.listener().tensorWritten(e.name(), e.byteSize());
             })).toList();
-            SafetensorsWriter.Options wo = SafetensorsWriter.Options.defaults().withInputs(List.of(in))
-                    .withOrder(SafetensorsWriter.TensorOrder.AS_GIVEN).withMetadata(Map.of("format", "pt"));
-            List<Path> written = new ArrayList<>(SafetensorsWriter.writeSharded(out, counted, maxShard, wo));
-            for (Map.Entry<Path, byte[]> f : sideFiles.entrySet()) {
-                Path sideTarget = out.resolve(f.getKey());
-                try (AtomicOutput o = AtomicOutput.create(sideTarget, List.of(in))) {
-                    o.stream().write(f.getValue());
-                    o.commit();
-                } catch (IOException e) {
-                    throw new SquintException(sideTarget + ": cannot write: " + e.getMessage(), e);
-                }
-                written.add(sideTarget);
-            }
+            List<Path> written = writeFolder(model, out, counted, sideFiles, options);
             long outBytes = 0;
             for (Path p : written) outBytes += GgufEmitter.fileSize(p);
             String arch = model.architecture().orElse("?");
             return new ConvertReport(in, out, "safetensors", "Hugging Face " + arch, arch, written, report, model.tensorBytes(),
                     outBytes, (System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /**
+     * Writes the whole output folder under a temporary name beside {@code out} and renames it into
+     * place at the end, so a failure or Ctrl-C leaves no partial folder. Without a shard size the
+     * input's sharding is kept: each tensor goes to the shard file (same name) that held it.
+     */
+    private static List<Path> writeFolder(SafetensorsModel model, Path out, List<SafetensorsWriter.Entry> entries,
+                                          Map<Path, byte[]> sideFiles, ConvertOptions options) {
+        Path target = out.toAbsolutePath().normalize();
+        try {
+            if (Files.isDirectory(target)) {
+                try (Stream<Path> s = Files.list(target)) {
+                    if (s.findAny().isPresent()) throw new SquintException(out + ": exists and is not empty; choose a new output folder");
+                }
+            }
+            Files.createDirectories(target.getParent());
+        } catch (IOException e) {
+            throw new SquintException(out + ": cannot create: " + e.getMessage(), e);
+        }
+        Path temp = target.resolveSibling("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
+                + Long.toHexString(System.nanoTime()));
+        Thread cleanup = new Thread(() -> deleteTree(temp), "squint-cast-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        boolean done = false;
+        try {
+            Files.createDirectories(temp);
+            SafetensorsWriter.Options wo = SafetensorsWriter.Options.defaults().withInputs(List.of(model.path()))
+                    .withOrder(SafetensorsWriter.TensorOrder.AS_GIVEN).withMetadata(Map.of("format", "pt"));
+            List<String> files = new ArrayList<>();
+            if (options.maxShardBytes().isPresent()) {
+                for (Path p : SafetensorsWriter.writeSharded(temp, entries, options.maxShardBytes().getAsLong(), wo)) {
+                    files.add(p.getFileName().toString());
+                }
+            } else {
+                Map<String, List<SafetensorsWriter.Entry>> groups = new LinkedHashMap<>();
+                Map<String, String> weightMap = model.index().map(SafetensorsIndex::weightMap).orElse(Map.of());
+                for (Path shard : model.shardPaths()) groups.put(shard.getFileName().toString(), new ArrayList<>());
+                String single = model.shardPaths().size() == 1 ? model.shardPaths().getFirst().getFileName().toString() : null;
+                for (SafetensorsWriter.Entry e : entries) {
+                    String source = e.name().endsWith("_scale_inv") ? e.name().substring(0, e.name().length() - "_scale_inv".length()) : e.name();
+                    String file = single != null ? single : weightMap.get(source);
+                    if (file == null || !groups.containsKey(file)) throw new SquintException(model.path() + ": the index does not place tensor " + source);
+                    groups.get(file).add(e);
+                }
+                Map<String, String> index = new java.util.TreeMap<>();
+                long total = 0;
+                for (Map.Entry<String, List<SafetensorsWriter.Entry>> g : groups.entrySet()) {
+                    SafetensorsWriter.write(temp.resolve(g.getKey()), g.getValue(), wo);
+                    files.add(g.getKey());
+                    for (SafetensorsWriter.Entry e : g.getValue()) {
+                        index.put(e.name(), g.getKey());
+                        total += e.byteSize();
+                    }
+                }
+                if (single == null) {
+                    var root = JSON.createObjectNode();
+                    root.putObject("metadata").put("total_size", total);
+                    var map = root.putObject("weight_map");
+                    index.forEach(map::put);
+                    Files.write(temp.resolve(SafetensorsIndex.FILE_NAME), JSON.writeValueAsBytes(root));
+                    files.add(SafetensorsIndex.FILE_NAME);
+                }
+            }
+            for (Map.Entry<Path, byte[]> f : sideFiles.entrySet()) {
+                Path p = temp.resolve(f.getKey());
+                Files.createDirectories(p.getParent());
+                Files.write(p, f.getValue());
+                files.add(f.getKey().toString());
+            }
+            if (Files.isDirectory(target)) Files.delete(target); // empty, checked above
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            done = true;
+            List<Path> written = new ArrayList<>();
+            for (String f : files) written.add(target.resolve(f));
+            return written;
+        } catch (IOException e) {
+            throw new SquintException(out + ": cannot write: " + e.getMessage() + " (check free disk space); nothing was written", e);
+        } finally {
+            if (!done) deleteTree(temp);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException ignored) {
+                // the JVM is already shutting down; the hook deletes the temp folder
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort: a temp folder left behind is hidden and named for the process
         }
     }
 
