@@ -141,6 +141,10 @@ final class ConvertCommand implements Callable<Integer> {
         long params = r.parameterCount();
         if (params > 0) sb.append(String.format(Locale.ROOT, "  bits/weight   %.2f%n", 8.0 * tensorBytes / params));
         sb.append(String.format(Locale.ROOT, "  time          %.2f s%n", r.seconds()));
+        r.tensors().stream().filter(t -> t.error().isPresent() && t.error().get().rmse() > 0)
+                .min(java.util.Comparator.comparingDouble(t -> t.error().get().snrDb()))
+                .ifPresent(t -> sb.append(String.format(Locale.ROOT, "  worst SNR     %.1f dB (%s, %s, RMSE %.3g)%n",
+                        t.error().get().snrDb(), t.name(), t.type(), t.error().get().rmse())));
         for (ConvertReport.TensorEntry t : r.tensors()) {
             t.note().filter(n -> !n.startsWith("FP8 dequantization")).ifPresent(n -> sb.append("  note: ").append(t.name()).append(" ")
                     .append(t.type()).append(": ").append(n).append(System.lineSeparator()));
@@ -176,6 +180,12 @@ final class ConvertCommand implements Callable<Integer> {
             for (long d : t.shape().dims()) shape.add(d);
             o.put("bytes", t.bytes());
             t.note().ifPresent(n -> o.put("note", n));
+            t.error().ifPresent(e -> {
+                o.put("rmse", e.rmse());
+                o.put("max_abs_error", e.maxAbsError());
+                if (Double.isFinite(e.snrDb())) o.put("snr_db", e.snrDb());
+                else o.putNull("snr_db"); // +Infinity: exact
+            });
         }
         try {
             return m.writeValueAsString(root) + System.lineSeparator();

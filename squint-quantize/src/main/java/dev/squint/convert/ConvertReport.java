@@ -1,6 +1,7 @@
 package dev.squint.convert;
 
 import dev.squint.core.Shape;
+import dev.squint.core.codec.ErrorStats;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -30,9 +31,14 @@ public record ConvertReport(Path input, Path output, String format, String sourc
      * @param sourceName the input's name for it (may equal {@code name})
      * @param type       the written type
      * @param note       why the type differs from the one asked for, if it does (e.g. a Q8_0 fallback)
+     * @param error      the written values against the source values (decoded back), when measured
      */
     public record TensorEntry(String name, String sourceName, String sourceType, String type, Shape shape, long bytes,
-                              Optional<String> note) {}
+                              Optional<String> note, Optional<ErrorStats> error) {
+        public TensorEntry(String name, String sourceName, String sourceType, String type, Shape shape, long bytes, Optional<String> note) {
+            this(name, sourceName, sourceType, type, shape, bytes, note, Optional.empty());
+        }
+    }
 
     public long parameterCount() {
         long n = 0;

@@ -71,6 +71,13 @@ class Llama2cConvertTest {
             assertThat(f.tensorInfos()).extracting(t -> t.name()).containsExactlyElementsOf(
                     ref.tensorInfos().stream().map(t -> t.name()).toList());
         }
+        ConvertReport.TensorEntry q = r.tensors().stream().filter(t -> t.name().equals("blk.0.attn_q.weight")).findFirst().orElseThrow();
+        // Q8_0 keeps about 8 bits: SNR well above 30 dB on these weights, and not exact
+        assertThat(q.error().orElseThrow().snrDb()).isBetween(30.0, 60.0);
+        ConvertReport.TensorEntry down = r.tensors().stream().filter(t -> t.name().equals("blk.0.ffn_down.weight")).findFirst().orElseThrow();
+        assertThat(down.error().orElseThrow().snrDb()).isGreaterThan(60.0);
+        ConvertReport.TensorEntry norm = r.tensors().stream().filter(t -> t.name().equals("output_norm.weight")).findFirst().orElseThrow();
+        assertThat(norm.error().orElseThrow().rmse()).isZero();
         assertThat(r.tensors()).filteredOn(t -> t.note().isPresent()).extracting(ConvertReport.TensorEntry::name)
                 .containsExactly("blk.0.ffn_down.weight", "blk.1.ffn_down.weight", "blk.2.ffn_down.weight",
                         "blk.3.ffn_down.weight", "blk.4.ffn_down.weight");
