@@ -47,6 +47,7 @@ final class GgufEmitter {
         GgufWriter.write(target, gguf, (info, sink) -> {
             GgufTensorPlan.Item it = byName.get(info.name());
             errors.put(info.name(), encode(it, sink));
+            it.source().release();
             listener.tensorWritten(info.name(), info.byteSize());
         }, inputs);
         List<ConvertReport.TensorEntry> out = new ArrayList<>();

@@ -97,11 +97,15 @@ public final class SafetensorsCaster {
                     add(entries, report, SafetensorsWriter.Entry.of(t), t, Optional.of("kept in " + t.dtype().name()));
                 }
             }
+            Map<String, MemorySegment> sources = new java.util.HashMap<>();
+            for (Tensor t : model.tensors()) sources.put(t.name(), t.data());
             long totalOut = entries.stream().mapToLong(SafetensorsWriter.Entry::byteSize).sum();
             Map<Path, byte[]> sideFiles = sideFiles(in, type, keptLinear);
             options.listener().started(entries.size(), totalOut);
             List<SafetensorsWriter.Entry> counted = entries.stream().map(e -> new SafetensorsWriter.Entry(e.name(), e.dtype(), e.shape(), ch -> {
                 e.data().writeTo(ch);
+                MemorySegment source = sources.get(e.name());
+                if (source != null && source.isMapped()) source.unload(); // keep RSS to the tensors in flight
                 options.listener().tensorWritten(e.name(), e.byteSize());
             })).toList();
             List<Path> written = writeFolder(model, out, counted, sideFiles, options);
@@ -239,6 +243,7 @@ public final class SafetensorsCaster {
             src.readRow(r, row);
             for (float v : row) if (Float.isFinite(v)) amax = Math.max(amax, Math.abs(v));
         }
+        src.release(); // the scan pages the whole tensor in; it is read again when written
         return amax == 0 ? 1f : amax / FloatFormats.E4M3FN_MAX;
     }
 

@@ -31,6 +31,19 @@ public interface SourceTensor {
     /** The bytes unchanged, when the output wants them in the source dtype as they are; null otherwise. */
     default MemorySegment rawBytes() { return null; }
 
+    /** The mapped input bytes this tensor reads. */
+    MemorySegment data();
+
+    /**
+     * Asks the OS to drop this tensor's pages from the process once it has been written: a mapped
+     * input otherwise stays resident page by page, and the whole model would count against RSS.
+     * The pages stay in the page cache and are read back if the tensor is used again.
+     */
+    default void release() {
+        MemorySegment d = data();
+        if (d.isMapped()) d.unload();
+    }
+
     ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -57,6 +70,7 @@ public interface SourceTensor {
                 decode(t.dtype(), data, from * rowBytes, dst, rowLen);
             }
             @Override public MemorySegment rawBytes() { return rowMap == null ? data : null; }
+            @Override public MemorySegment data() { return data; }
         };
     }
 
@@ -73,6 +87,7 @@ public interface SourceTensor {
             @Override public void readRow(long row, float[] dst) {
                 for (int i = 0; i < n; i++) dst[i] = decodeOne(t.dtype(), data, map.applyAsLong(i) * eb);
             }
+            @Override public MemorySegment data() { return data; }
         };
     }
 
@@ -93,6 +108,7 @@ public interface SourceTensor {
             @Override public void readRow(long row, float[] dst) {
                 for (int i = 0; i < in; i++) dst[i] = decodeOne(t.dtype(), data, (i * out + row) * eb);
             }
+            @Override public MemorySegment data() { return data; }
         };
     }
 
