@@ -27,8 +27,12 @@ import java.util.function.LongUnaryOperator;
  * {@code h·d + 2i + t} is input row {@code h·d + t·d/2 + i} ({@code t} ∈ {0,1}, {@code i} < d/2).
  * Qwen2 and Qwen3 use NEOX-style RoPE in llama.cpp and are not permuted.
  *
- * <p>Not converted (refused with a message): MoE variants, llama3-style rope scaling (llama.cpp adds
- * a computed {@code rope_freqs} tensor for it).
+ * <p><b>llama3 rope scaling</b> (Llama 3.1 and later) is written as llama.cpp writes it: no scaling
+ * keys, and a computed F32 tensor {@code rope_freqs.weight} of {@code head_dim/2} frequency factors,
+ * placed first (see {@link #llama3RopeFactors}).
+ *
+ * <p>Not converted (refused with a message): mixture-of-experts variants, rope scaling types other
+ * than linear, yarn and llama3.
  */
 final class HfLlamaConverter {
     private static final Map<String, String> LAYER_NAMES = new LinkedHashMap<>();
@@ -103,8 +107,9 @@ final class HfLlamaConverter {
                     rs.factor().ifPresent(f -> m.putF32(arch + ".rope.scaling.factor", (float) f));
                     rs.originalMaxPositionEmbeddings().ifPresent(n -> m.putU32(arch + ".rope.scaling.original_context_length", n));
                 }
+                case "llama3" -> { } // a rope_freqs tensor, below
                 default -> throw new SquintException(model.path() + ": rope_scaling type '" + type
-                        + "' is not supported by squint convert (linear and yarn are)");
+                        + "' is not supported by squint convert (linear, yarn and llama3 are)");
             }
         });
         HfVocab.add(m, model.hf(), c, arch, false);
@@ -112,6 +117,13 @@ final class HfLlamaConverter {
 
         GgufTensorPlan plan = new GgufTensorPlan();
         plan.metadata(m.build());
+        if (arch.equals("llama") && c.ropeScaling().flatMap(HfConfig.RopeScaling::type).orElse("").equalsIgnoreCase("llama3")) {
+            HfConfig.RopeScaling rs = c.ropeScaling().get();
+            float[] factors = llama3RopeFactors(c.ropeTheta().orElse(10000.0), headDim, rs.factor().orElse(8.0),
+                    rs.lowFreqFactor().orElse(1.0), rs.highFreqFactor().orElse(4.0), rs.originalMaxPositionEmbeddings().orElse(8192));
+            plan.add("rope_freqs.weight", "(computed from rope_scaling)", dev.squint.core.GgmlType.F32,
+                    SourceTensor.ofFloats(dev.squint.core.Shape.of(factors.length), factors));
+        }
         boolean permute = arch.equals("llama");
         Set<String> used = new HashSet<>();
         addIf(plan, model, "model.embed_tokens.weight", "token_embd.weight", null, outType, used);
@@ -156,6 +168,31 @@ final class HfLlamaConverter {
             int i = within / 2, t = within % 2;
             return head * headDim + (long) t * half + i;
         };
+    }
+
+    /**
+     * llama.cpp's llama3 rope factors ({@code LlamaModel.generate_extra_tensors}): for each rotary
+     * frequency {@code f = base^(-2i/dim)} with wavelength {@code 2π/f}, 1 when the wavelength is below
+     * {@code original/high_freq_factor}, {@code factor} above {@code original/low_freq_factor}, and in
+     * between {@code 1 / ((1 - s)/factor + s)} with {@code s = (original/wavelength - low)/(high - low)}.
+     * Computed in float32 as torch does; {@code base^x} comes from a double power rounded to float, which
+     * may differ from torch's float32 power in the last bit.
+     */
+    static float[] llama3RopeFactors(double base, int dim, double factor, double low, double high, int original) {
+        float[] out = new float[dim / 2];
+        float lowWavelen = (float) (original / low), highWavelen = (float) (original / high);
+        for (int i = 0; i < out.length; i++) {
+            float exponent = (float) (2 * i) / dim;
+            float freq = 1f / (float) Math.pow(base, exponent);
+            float wavelen = (float) (2 * Math.PI) / freq;
+            if (wavelen < highWavelen) out[i] = 1f;
+            else if (wavelen > lowWavelen) out[i] = (float) factor;
+            else {
+                float smooth = (float) ((original / wavelen - low) / (high - low));
+                out[i] = 1f / ((1 - smooth) / (float) factor + smooth);
+            }
+        }
+        return out;
     }
 
     static int fileType(OutType t) {

@@ -47,6 +47,20 @@ public interface SourceTensor {
     ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /** A small F32 tensor computed by the converter (e.g. llama3's rope_freqs), held on the heap. */
+    static SourceTensor ofFloats(Shape shape, float[] values) {
+        if (shape.elementCount() != values.length) throw new IllegalArgumentException(values.length + " values for shape " + shape);
+        float[] copy = values.clone();
+        MemorySegment seg = MemorySegment.ofArray(copy);
+        int rowLen = (int) shape.rowLength();
+        return new SourceTensor() {
+            @Override public Shape shape() { return shape; }
+            @Override public DType sourceType() { return ScalarType.F32; }
+            @Override public void readRow(long row, float[] dst) { System.arraycopy(copy, (int) (row * rowLen), dst, 0, rowLen); }
+            @Override public MemorySegment data() { return seg; }
+        };
+    }
+
     /** A tensor read as it is stored. */
     static SourceTensor of(Tensor t) {
         return rowMapped(t, null);

@@ -182,6 +182,31 @@ class HfConvertTest {
     }
 
     @Test
+    void llama3RopeScalingBecomesARopeFreqsTensor() throws Exception {
+        TinyHf hf = new TinyHf();
+        Path dir = hf.llamaFamily(tmp.resolve("l3"), "LlamaForCausalLM", ScalarType.F32, false, false);
+        Files.writeString(dir.resolve("config.json"), Files.readString(dir.resolve("config.json")).replace(
+                "\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}",
+                "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, "
+                        + "\"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}"));
+        Path out = tmp.resolve("l3.gguf");
+        GgufConverter.convert(ConvertOptions.of(dir, out).withOutType(OutType.Q8_0));
+        try (GgufFile f = GgufReader.open(out)) {
+            assertThat(f.tensorInfos().getFirst().name()).isEqualTo("rope_freqs.weight");
+            assertThat(f.tensorInfos().getFirst().type()).isEqualTo(GgmlType.F32);
+            assertThat(f.metadata().contains("llama.rope.scaling.type")).isFalse();
+            float[] factors = floats(f.tensor("rope_freqs.weight").orElseThrow());
+            // base 500000, head_dim 8: wavelengths 6.3, 167, 4443, 118000 against 8192/4 and 8192/1
+            double smooth = (8192 / (2 * Math.PI * Math.pow(500000, 0.5)) - 1) / 3;
+            assertThat(factors).hasSize(HEAD_DIM / 2);
+            assertThat(factors[0]).isEqualTo(1f);
+            assertThat(factors[1]).isEqualTo(1f);
+            assertThat((double) factors[2]).isCloseTo(1 / ((1 - smooth) / 8 + smooth), within(1e-5));
+            assertThat(factors[3]).isEqualTo(8f);
+        }
+    }
+
+    @Test
     void unsupportedArchitectureListsTheSupportedOnes() throws Exception {
         TinyHf hf = new TinyHf();
         Path dir = hf.llamaFamily(tmp.resolve("g"), "LlamaForCausalLM", ScalarType.F32, false, false);
