@@ -69,6 +69,9 @@ final class HfLlamaConverter {
         int hidden = need(c.hiddenSize(), "hidden_size", model);
         int layers = need(c.numHiddenLayers(), "num_hidden_layers", model);
         int headDim = c.headDim().orElse(hidden / heads);
+        if (headDim <= 0 || headDim % 2 != 0) throw new SquintException(model.path() + ": head_dim " + headDim + " is not a positive even number");
+        if (heads % kvHeads != 0) throw new SquintException(model.path() + ": num_attention_heads " + heads
+                + " is not a multiple of num_key_value_heads " + kvHeads);
         if (c.raw().containsKey("num_local_experts") || c.raw().containsKey("num_experts")) {
             throw new SquintException(model.path() + ": mixture-of-experts models are not supported by squint convert");
         }
@@ -132,6 +135,10 @@ final class HfLlamaConverter {
                 for (String suffix : List.of("weight", "bias")) {
                     String src = "model.layers." + i + "." + e.getKey() + "." + suffix;
                     LongUnaryOperator rows = null;
+                    if (e.getValue().equals("attn_q")) checkRows(model, src, (long) heads * headDim, "num_attention_heads × head_dim");
+                    if (e.getValue().equals("attn_k") || e.getValue().equals("attn_v")) {
+                        checkRows(model, src, (long) kvHeads * headDim, "num_key_value_heads × head_dim");
+                    }
                     if (permute && e.getValue().equals("attn_q")) rows = rotaryRows(heads, headDim);
                     if (permute && e.getValue().equals("attn_k")) rows = rotaryRows(kvHeads, headDim);
                     addIf(plan, model, src, "blk." + i + "." + e.getValue() + "." + suffix, rows, outType, used);
@@ -193,6 +200,16 @@ final class HfLlamaConverter {
             }
         }
         return out;
+    }
+
+    /** The rotary permutation and llama.cpp both assume these row counts; a folder that disagrees with its config is refused. */
+    private static void checkRows(SafetensorsModel model, String name, long expected, String what) {
+        model.tensor(name).ifPresent(t -> {
+            if (t.shape().rank() == 0 || t.shape().dim(0) != expected) {
+                throw new SquintException(model.path() + ": tensor " + name + " has shape " + t.shape() + ", but config.json implies "
+                        + expected + " rows (" + what + ")");
+            }
+        });
     }
 
     static int fileType(OutType t) {

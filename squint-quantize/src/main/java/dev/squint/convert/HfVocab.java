@@ -25,7 +25,10 @@ import java.util.regex.Pattern;
  *   <li><b>llama</b> (SentencePiece as a BPE with byte fallback, gguf-py's {@code LlamaHfVocab}):
  *       base vocabulary by id, then added tokens beyond it; types byte ({@code <0xXX>}), control
  *       (special tokens), user-defined (other added tokens) or normal; every score -1000, as
- *       LlamaHfVocab writes; {@code tokenizer.ggml.pre = default}.</li>
+ *       LlamaHfVocab writes; padded with {@code [PADn]} (user-defined) up to config's vocab_size
+ *       as gguf-py's SentencePiece path pads, so llama.cpp finds one token per embedding row;
+ *       {@code tokenizer.ggml.pre = default}. "Special" means the added token's {@code special} flag
+ *       (transformers' {@code all_special_ids}, which LlamaHfVocab uses, is not computed).</li>
  *   <li><b>gpt2</b> (byte-level BPE, {@code _set_vocab_gpt2}): ids up to config's vocab_size, gaps
  *       filled with {@code [PADn]} (user-defined); added tokens control if special, else
  *       user-defined; merges as {@code "left right"}; {@code pre} is named by architecture
@@ -103,6 +106,12 @@ final class HfVocab {
                 scores.add(new MetaValue.F32(-1000f));
                 types.add(new MetaValue.I32(a.special() ? CONTROL : USER_DEFINED));
             });
+            // llama.cpp needs one token per embedding row; its SentencePiece path pads the same way
+            for (int id = tokens.size(); id < vocabSize.orElse(0); id++) {
+                tokens.add(MetaValue.Str.of("[PAD" + id + "]"));
+                scores.add(new MetaValue.F32(-1000f));
+                types.add(new MetaValue.I32(USER_DEFINED));
+            }
         } else {
             int maxId = byId.keySet().stream().mapToInt(Integer::intValue).max().orElse(-1);
             int size = vocabSize.orElse(maxId + 1);

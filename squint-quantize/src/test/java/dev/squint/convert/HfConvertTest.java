@@ -207,6 +207,19 @@ class HfConvertTest {
     }
 
     @Test
+    void shapesThatDisagreeWithTheConfigAreRefused() throws Exception {
+        TinyHf hf = new TinyHf();
+        Path dir = hf.llamaFamily(tmp.resolve("bad"), "LlamaForCausalLM", ScalarType.F32, false, false);
+        Files.writeString(dir.resolve("config.json"), Files.readString(dir.resolve("config.json"))
+                .replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 2"));
+        Path out = tmp.resolve("bad.gguf");
+        assertThatThrownBy(() -> GgufConverter.convert(ConvertOptions.of(dir, out)))
+                .isInstanceOf(SquintException.class)
+                .hasMessageContaining("model.layers.0.self_attn.k_proj.weight has shape [16, 32], but config.json implies 32 rows");
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
     void unsupportedArchitectureListsTheSupportedOnes() throws Exception {
         TinyHf hf = new TinyHf();
         Path dir = hf.llamaFamily(tmp.resolve("g"), "LlamaForCausalLM", ScalarType.F32, false, false);
