@@ -49,35 +49,63 @@ public final class GgufConverter {
             return SafetensorsCaster.cast(options);
         }
         long start = System.nanoTime();
+        try (ConvertedModel model = open(options)) {
+            List<ConvertReport.TensorEntry> entries = GgufEmitter.write(options.output(), model.plan(), model.inputs(), options.listener());
+            return new ConvertReport(options.input(), options.output(), "GGUF", model.source(), model.architecture(), List.of(options.output()),
+                    entries, model.inputTensorBytes(), GgufEmitter.fileSize(options.output()), (System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /**
+     * Opens the input as the GGUF it converts to, without writing anything: its metadata and, in
+     * file order, each tensor's llama.cpp name, shape, the type the converter would give it and a
+     * row-by-row float32 view of its (renamed, permuted, transposed) source. For quantizing straight
+     * from a Hugging Face folder, llama2.c checkpoint or ONNX export. Only {@code input},
+     * {@code outType}, {@code vocab} and {@code contextLength} of the options are used.
+     */
+    public static ConvertedModel open(ConvertOptions options) {
+        Path in = options.input();
+        if (!Files.exists(in)) throw new SquintException(in + ": no such file or folder");
         List<Path> inputs = new ArrayList<>();
         inputs.add(in);
         String name = in.getFileName().toString().toLowerCase(Locale.ROOT);
         if (Files.isDirectory(in)) {
-            try (SafetensorsModel model = SafetensorsReader.open(in)) {
+            SafetensorsModel model = SafetensorsReader.open(in);
+            try {
                 String arch = HfArchitecture.of(model);
                 OutType t = gguf(options, OutType.F16);
                 GgufTensorPlan plan = arch.equals("BertModel") ? BertConverter.fromHf(model, t) : HfLlamaConverter.plan(model, arch, t);
-                return finish(options, plan, inputs, "Hugging Face " + arch, model.tensorBytes(), start);
+                return new ConvertedModel(plan, inputs, "Hugging Face " + arch, model.tensorBytes(), model);
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
             }
         }
         if (name.endsWith(".onnx")) {
-            try (OnnxModel model = OnnxReader.open(in)) {
+            OnnxModel model = OnnxReader.open(in);
+            try {
                 GgufTensorPlan plan = BertConverter.fromOnnx(model, gguf(options, OutType.F16));
-                return finish(options, plan, inputs, "ONNX BERT", model.tensorBytes(), start);
+                return new ConvertedModel(plan, inputs, "ONNX BERT", model.tensorBytes(), model);
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
             }
         }
-        Model opened;
+        Model model;
         try {
-            opened = Llama2cReader.open(in);
+            model = Llama2cReader.open(in);
         } catch (ModelFormatException e) {
             throw new SquintException(e.getMessage() + "; squint convert reads llama2.c checkpoints (.bin), "
                     + "Hugging Face folders (" + String.join(", ", SUPPORTED_HF) + ") and ONNX BERT exports (.onnx)", e);
         }
-        try (Model model = opened) {
+        try {
             Path vocab = Llama2cConverter.tokenizerPath(model, options.vocab());
             inputs.add(vocab);
             GgufTensorPlan plan = Llama2cConverter.plan((Llama2cModel) model, vocab, options, gguf(options, OutType.F32));
-            return finish(options, plan, inputs, "llama2.c", model.tensorBytes(), start);
+            return new ConvertedModel(plan, inputs, "llama2.c", model.tensorBytes(), model);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
         }
     }
 
@@ -89,13 +117,5 @@ public final class GgufConverter {
         OutType t = o.outType().orElse(dflt);
         t.ggmlType(); // refuses safetensors-only types with the list of GGUF ones
         return t;
-    }
-
-    private static ConvertReport finish(ConvertOptions o, GgufTensorPlan plan, List<Path> inputs, String source,
-                                        long inputBytes, long start) {
-        List<ConvertReport.TensorEntry> entries = GgufEmitter.write(o.output(), plan, inputs, o.listener());
-        String arch = plan.metadata().string("general.architecture").orElse("?");
-        return new ConvertReport(o.input(), o.output(), "GGUF", source, arch, List.of(o.output()), entries, inputBytes,
-                GgufEmitter.fileSize(o.output()), (System.nanoTime() - start) / 1e9);
     }
 }
