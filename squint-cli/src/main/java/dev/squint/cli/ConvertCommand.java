@@ -35,13 +35,13 @@ import java.util.concurrent.Callable;
         footer = {"", "Examples:",
                 "  squint convert stories260K.bin stories.gguf --vocab tok512.bin",
                 "  squint convert ./Qwen3-0.6B qwen3-q8.gguf --outtype q8_0",
-                "  squint convert all-minilm-l6-v2.onnx minilm.gguf",
+                "  squint convert all-minilm-l6-v2 minilm.gguf",
                 "  squint convert ./Llama-3.2-1B ./Llama-3.2-1B-fp8 --outtype fp8 --json"})
 final class ConvertCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "IN", description = "llama2.c .bin, Hugging Face folder, or ONNX BERT export.")
-    Path input;
+    @Parameters(index = "0", paramLabel = "IN", description = "llama2.c .bin, Hugging Face folder, ONNX BERT export, or the alias all-minilm-l6-v2.")
+    String input;
 
     @Parameters(index = "1", paramLabel = "OUT", description = "OUT.gguf, or a folder for a safetensors cast.")
     Path output;
@@ -67,7 +67,7 @@ final class ConvertCommand implements Callable<Integer> {
     boolean json;
 
     @Override public Integer call() {
-        ConvertOptions options = ConvertOptions.of(input, output);
+        ConvertOptions options = ConvertOptions.of(ModelAliases.resolve(input), output);
         if (outType != null) options = options.withOutType(OutType.parse(outType));
         if (vocab != null) options = options.withVocab(vocab);
         if (contextLength != null) {

@@ -71,6 +71,17 @@ class ConvertCommandTest {
     }
 
     @Test
+    void convertsTheBundledMiniLmAliasToBertGguf() throws Exception {
+        Path models = Path.of(System.getProperty("squint.models", "target/models"));
+        assumeTrue(Files.exists(models.resolve("all-minilm-l6-v2/all-minilm-l6-v2.onnx")), "all-MiniLM-L6-v2 not unpacked");
+        Path out = dir.resolve("minilm.gguf");
+        CliRun run = CliRun.of("convert", "all-minilm-l6-v2", out.toString(), "--outtype", "q8_0");
+        assertThat(run.err()).isEmpty();
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("source        ONNX BERT", "architecture  bert", "tensors       101", "Q8_0 37");
+    }
+
+    @Test
     void helpNamesTheInputsAndTypes() {
         CliRun run = CliRun.of("convert", "--help");
         assertThat(run.exitCode()).isZero();
