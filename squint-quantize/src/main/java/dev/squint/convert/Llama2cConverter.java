@@ -120,12 +120,16 @@ final class Llama2cConverter {
     private static byte[] bytes(String s) { return s.getBytes(StandardCharsets.UTF_8); }
 
     /**
-     * llama.cpp tests {@code sscanf(text, "<0x%02hhX>", &b) == 1}: the prefix {@code <0x} followed by
-     * a hex number of at most two characters (the closing '>' is not checked by sscanf's count).
+     * llama.cpp tests {@code sscanf(text, "<0x%02hhX>", &b) == 1}, which holds when {@code <0x} is
+     * followed by a hex number: sscanf skips white space, then reads at most two characters, an
+     * optional sign counting as one; the closing '>' does not affect the count.
      */
     static boolean isByteToken(byte[] t) {
         if (t.length < 4 || t[0] != '<' || t[1] != '0' || t[2] != 'x') return false;
-        return hex(t[3]);
+        int i = 3;
+        while (i < t.length && (t[i] == ' ' || (t[i] >= '\t' && t[i] <= '\r'))) i++;
+        if (i < t.length && (t[i] == '+' || t[i] == '-')) i++;
+        return i < t.length && hex(t[i]);
     }
 
     private static boolean hex(byte b) {
