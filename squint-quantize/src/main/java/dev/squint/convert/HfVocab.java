@@ -24,8 +24,11 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li><b>llama</b> (SentencePiece as a BPE with byte fallback, gguf-py's {@code LlamaHfVocab}):
  *       base vocabulary by id, then added tokens beyond it; types byte ({@code <0xXX>}), control
- *       (special tokens), user-defined (other added tokens) or normal; every score -1000, as
- *       LlamaHfVocab writes; padded with {@code [PADn]} (user-defined) up to config's vocab_size
+ *       (special tokens), user-defined (other added tokens) or normal. <em>Scores differ from
+ *       LlamaHfVocab</em>, which writes -1000 for every token and so leaves llama.cpp's SentencePiece
+ *       merger without priorities: normal pieces score minus the rank of the merge that makes them
+ *       ({@link #scoresFromMerges}), the order the SentencePiece model's own scores have (what
+ *       llama.cpp's tokenizer.model path writes); byte and control tokens 0, added tokens -1000; padded with {@code [PADn]} (user-defined) up to config's vocab_size
  *       as gguf-py's SentencePiece path pads, so llama.cpp finds one token per embedding row;
  *       {@code tokenizer.ggml.pre = default}. "Special" means the added token's {@code special} flag
  *       (transformers' {@code all_special_ids}, which LlamaHfVocab uses, is not computed).</li>
@@ -91,13 +94,14 @@ final class HfVocab {
         List<MetaValue> tokens = new ArrayList<>(), scores = new ArrayList<>(), types = new ArrayList<>();
         if (kind == Kind.LLAMA) {
             int base = tok.model().vocabSize();
+            float[] mergeScores = scoresFromMerges(tok, base);
             for (int id = 0; id < base; id++) {
                 String text = byId.get(id);
                 if (text == null) throw new SquintException(dir + ": tokenizer.json has no token with id " + id + " below its vocabulary size " + base);
                 HfTokenizer.AddedToken a = added.get(id);
                 int type = BYTE_TOKEN.matcher(text).matches() ? BYTE : a != null && a.special() ? CONTROL : NORMAL;
                 tokens.add(MetaValue.Str.of(text));
-                scores.add(new MetaValue.F32(-1000f));
+                scores.add(new MetaValue.F32(type == NORMAL ? mergeScores[id] : 0f));
                 types.add(new MetaValue.I32(type));
             }
             added.keySet().stream().filter(id -> id >= base).sorted().forEach(id -> {
@@ -160,6 +164,24 @@ final class HfVocab {
         tc.flatMap(TokenizerConfig::addBosToken).ifPresent(b -> meta.putBool("tokenizer.ggml.add_bos_token", b));
         tc.flatMap(TokenizerConfig::addEosToken).ifPresent(b -> meta.putBool("tokenizer.ggml.add_eos_token", b));
         tc.flatMap(TokenizerConfig::chatTemplate).ifPresent(t -> meta.putString("tokenizer.chat_template", t));
+    }
+
+    /**
+     * SentencePiece scores recovered from a BPE tokenizer.json: Hugging Face's converter lists a
+     * SentencePiece BPE model's merges in the order of the merged pieces' scores, so a piece scores
+     * minus the rank of the first merge that makes it (pieces no merge makes, e.g. single
+     * characters, score -1e9; llama.cpp only compares the scores of merge results).
+     */
+    static float[] scoresFromMerges(HfTokenizer tok, int size) {
+        float[] scores = new float[size];
+        java.util.Arrays.fill(scores, -1e9f);
+        List<HfTokenizer.Merge> merges = tok.model().merges();
+        for (int rank = merges.size() - 1; rank >= 0; rank--) {
+            HfTokenizer.Merge m = merges.get(rank);
+            Integer made = tok.model().vocab().get(m.left() + m.right());
+            if (made != null && made < size) scores[made] = -rank;
+        }
+        return scores;
     }
 
     private static OptionalInt specialId(String kind, HfTokenizer tok, Optional<TokenizerConfig> tc, Optional<HfConfig> cfg, int vocab,

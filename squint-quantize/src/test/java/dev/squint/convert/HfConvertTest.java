@@ -56,7 +56,13 @@ class HfConvertTest {
             List<String> tokens = m.strings("tokenizer.ggml.tokens").orElseThrow();
             assertThat(tokens).hasSize(VOCAB).startsWith("<unk>", "<s>", "</s>", "<0x00>");
             assertThat(m.longs("tokenizer.ggml.token_type").orElseThrow()).startsWith(3, 3, 3, 6, 6, 6, 1);
-            assertThat(m.floats("tokenizer.ggml.scores").orElseThrow()).containsOnly(-1000f);
+            // normal pieces score minus the rank of the merge that makes them: "▁a" is merge 0, "ab" merge 1, "▁abc" merge 7
+            float[] scores = m.floats("tokenizer.ggml.scores").orElseThrow();
+            assertThat(scores[tokens.indexOf("\u2581a")]).isEqualTo(0f);
+            assertThat(scores[tokens.indexOf("ab")]).isEqualTo(-1f);
+            assertThat(scores[tokens.indexOf("\u2581abc")]).isEqualTo(-7f);
+            assertThat(scores[tokens.indexOf("a")]).isEqualTo(-1e9f);
+            assertThat(scores[tokens.indexOf("<0x0A>")]).isEqualTo(0f);
             assertThat(m.integer("tokenizer.ggml.bos_token_id")).contains(1L);
             assertThat(m.integer("tokenizer.ggml.eos_token_id")).contains(2L);
             assertThat(m.integer("tokenizer.ggml.unknown_token_id")).contains(0L);
