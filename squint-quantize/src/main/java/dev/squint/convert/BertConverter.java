@@ -87,6 +87,10 @@ final class BertConverter {
 
     static GgufTensorPlan fromOnnx(OnnxModel model, OutType outType) {
         OnnxBertWeights w = OnnxBertWeights.trace(model);
+        if (w.weight("embeddings.word_embeddings.weight_quantized").isPresent()) {
+            throw new SquintException(model.path() + ": this ONNX export is quantized (int8 *_quantized initializers with scales); "
+                    + "convert the float32 export instead");
+        }
         if (w.layerCount() == 0 || w.weight("embeddings.word_embeddings.weight").isEmpty()) {
             throw new SquintException(model.path() + ": not a BERT export (no embeddings.word_embeddings.weight and encoder.layer.N weights); "
                     + "squint convert supports ONNX BertModel exports");

@@ -2,6 +2,7 @@ package dev.squint.convert;
 
 import dev.squint.core.GgmlType;
 import dev.squint.core.Metadata;
+import dev.squint.core.SquintException;
 import dev.squint.core.Tensor;
 import dev.squint.formats.gguf.GgufFile;
 import dev.squint.formats.gguf.GgufReader;
@@ -19,6 +20,7 @@ import static dev.squint.convert.TinyHf.FF;
 import static dev.squint.convert.TinyHf.HIDDEN;
 import static dev.squint.convert.TinyHf.LAYERS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 class BertConvertTest {
@@ -89,6 +91,15 @@ class BertConvertTest {
             // each traced weight is a distinct initializer
             assertThat(w.weights().values().stream().map(x -> x.tensor().name()).distinct().count()).isEqualTo(w.weights().size());
         }
+    }
+
+    @Test
+    void anInt8OnnxExportIsRefusedWithAReason() {
+        Path q = MINILM.getParent().resolveSibling("all-minilm-l6-v2-q").resolve("all-minilm-l6-v2-q.onnx");
+        Assumptions.assumeTrue(Files.exists(q), "all-MiniLM-L6-v2-q not unpacked (squint.models)");
+        assertThatThrownBy(() -> GgufConverter.convert(ConvertOptions.of(q, tmp.resolve("q.gguf"))))
+                .isInstanceOf(SquintException.class).hasMessageContaining("this ONNX export is quantized");
+        assertThat(tmp.resolve("q.gguf")).doesNotExist();
     }
 
     @Test
