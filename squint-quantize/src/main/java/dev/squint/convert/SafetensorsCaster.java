@@ -47,8 +47,9 @@ import java.util.stream.Stream;
  *       as DeepSeek-V3 and Qwen FP8 checkpoints): each Linear weight (a 2-D {@code *.weight}
  *       that is not an embedding, norm or {@code lm_head}) is stored as {@code F8_E4M3} with an F32
  *       {@code <name>_scale_inv} beside it: the scale {@code amax / 448} by which the stored
- *       values are multiplied to give the weight (per tensor, so
- *       {@code weight_block_size} is null). {@code quantization_config} is
+ *       values are multiplied to give the weight. Per tensor, so {@code weight_block_size} is null and
+ *       the scale is a 0-dimensional tensor: transformers' {@code FP8Linear} (integrations/finegrained_fp8)
+ *       declares {@code weight_scale_inv} as a scalar parameter when its block size is None. {@code quantization_config} is
  *       {@code {"quant_method": "fp8", "activation_scheme": "dynamic", "weight_block_size": null,
  *       "modules_to_not_convert": [...]}} listing the 2-D weights left in their dtype (lm_head);
  *       embeddings, norms and biases keep their dtype, as does {@code torch_dtype}.</li>
