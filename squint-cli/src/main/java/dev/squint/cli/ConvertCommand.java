@@ -85,23 +85,17 @@ final class ConvertCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** {@code 5GB}, {@code 500MB}, {@code 2GiB}, {@code 1000000}: decimal units (KB, MB, GB, TB) or binary (KiB, MiB, GiB, TiB). */
     static long parseSize(String s) {
-        String t = s.strip().toUpperCase(Locale.ROOT).replace("IB", "B");
-        long unit = 1;
-        for (Map.Entry<String, Long> e : Map.of("KB", 1_000L, "MB", 1_000_000L, "GB", 1_000_000_000L, "TB", 1_000_000_000_000L, "B", 1L).entrySet()) {
-            if (t.endsWith(e.getKey()) && (e.getKey().length() == 2 || Character.isDigit(t.charAt(t.length() - 2)))) {
-                unit = e.getValue();
-                t = t.substring(0, t.length() - e.getKey().length()).strip();
-                break;
-            }
-        }
-        try {
-            double v = Double.parseDouble(t);
-            if (!(v > 0)) throw new NumberFormatException();
-            return (long) Math.ceil(v * unit);
-        } catch (NumberFormatException e) {
-            throw new SquintException("--shard-size '" + s + "' is not a size such as 5GB, 500MB or 1000000");
-        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)\\s*([0-9]+(?:\\.[0-9]+)?)\\s*([KMGT]i?B|B)?\\s*").matcher(s);
+        if (!m.matches()) throw new SquintException("--shard-size '" + s + "' is not a size such as 5GB, 500MB, 2GiB or 1000000");
+        double v = Double.parseDouble(m.group(1));
+        String unit = m.group(2) == null ? "B" : m.group(2).toUpperCase(Locale.ROOT);
+        int power = "BKMGT".indexOf(unit.charAt(0));
+        double scale = Math.pow(unit.contains("I") ? 1024 : 1000, power);
+        long bytes = (long) Math.ceil(v * scale);
+        if (bytes <= 0) throw new SquintException("--shard-size must be positive, got '" + s + "'");
+        return bytes;
     }
 
     /** The progress bar (drawn only on a terminal), stepped per tensor byte. */

@@ -82,6 +82,19 @@ class ConvertCommandTest {
     }
 
     @Test
+    void shardSizesParse() {
+        assertThat(ConvertCommand.parseSize("5GB")).isEqualTo(5_000_000_000L);
+        assertThat(ConvertCommand.parseSize("500mb")).isEqualTo(500_000_000L);
+        assertThat(ConvertCommand.parseSize("2GiB")).isEqualTo(2L << 30);
+        assertThat(ConvertCommand.parseSize("1.5 KiB")).isEqualTo(1536L);
+        assertThat(ConvertCommand.parseSize("1000000")).isEqualTo(1_000_000L);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ConvertCommand.parseSize("lots"))
+                .isInstanceOf(dev.squint.core.SquintException.class).hasMessageContaining("not a size");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ConvertCommand.parseSize("0"))
+                .isInstanceOf(dev.squint.core.SquintException.class).hasMessageContaining("positive");
+    }
+
+    @Test
     void helpNamesTheInputsAndTypes() {
         CliRun run = CliRun.of("convert", "--help");
         assertThat(run.exitCode()).isZero();
