@@ -29,11 +29,12 @@ peak_rss_kib() { # runs "$@", prints the wall seconds and peak RSS (KiB) on one 
   if [ -x /usr/bin/time ]; then
     local log; log="$(mktemp)"
     /usr/bin/time -v "$@" >/dev/null 2>"$log" || { cat "$log" >&2; rm -f "$log"; return 1; }
-    local rss wall
+    local rss wall cpu
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+    cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$log")
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
     rm -f "$log"
-    echo "$wall $rss"
+    echo "$wall $rss $cpu"
   else
     # no GNU time: poll /proc/PID/status for VmHWM (peak RSS) while the command runs
     local start end hwm=0 pid
@@ -46,15 +47,16 @@ peak_rss_kib() { # runs "$@", prints the wall seconds and peak RSS (KiB) on one 
     done
     wait "$pid"
     end=$(date +%s.%N)
-    echo "$(echo "$end - $start" | bc) $hwm"
+    echo "$(echo "$end - $start" | bc) $hwm -"
   fi
 }
 
 echo "model: $(stat -c %s "$model") bytes, $weights weights; $threads threads; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-8s %10s %12s %14s\n" type "wall s" "weights/s" "peak RSS MiB"
+# CPU s (user+sys) shows how much of the 2 cores the job really got on a loaded machine
+printf "%-8s %10s %12s %10s %14s\n" type "wall s" "weights/s" "CPU s" "peak RSS MiB"
 for type in ${TYPES:-Q8_0 Q4_0 Q6_K Q4_K_M}; do
-  read -r wall rss < <(peak_rss_kib "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+  read -r wall rss cpu < <(peak_rss_kib "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
       ${SQUINT_JAVA_OPTS:--Xmx256m} -jar "$cli_jar" quantize --threads "$threads" "$model" "$out" "$type")
-  printf "%-8s %10.2f %11.0fM %14.0f\n" "$type" "$wall" "$(echo "$weights / $wall / 1000000" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+  printf "%-8s %10.2f %11.0fM %10s %14.0f\n" "$type" "$wall" "$(echo "$weights / $wall / 1000000" | bc -l)" "$cpu" "$(echo "$rss / 1024" | bc -l)"
   rm -f "$out"
 done
