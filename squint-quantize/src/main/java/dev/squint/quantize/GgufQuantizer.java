@@ -12,6 +12,7 @@ import dev.squint.formats.gguf.GgufReader;
 import dev.squint.formats.gguf.GgufTensorInfo;
 import dev.squint.formats.gguf.GgufWriter;
 import dev.squint.kernels.RowParallel;
+import dev.squint.kernels.VectorErrorStats;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -300,14 +301,14 @@ public final class GgufQuantizer {
         RowKernels.Dequantize toFloat = p.sourceType() == GgmlType.F32 ? null : RowKernels.dequantizer(p.sourceType());
         RowKernels.Quantize quantize = RowKernels.quantizer(p.targetType());
         RowKernels.Dequantize back = RowKernels.dequantizer(p.targetType());
-        ErrorStats.Accumulator total = new ErrorStats.Accumulator();
+        VectorErrorStats total = new VectorErrorStats();
         float[] floats = buf.floats;
         for (long first = 0; first < rows; first += chunkRows) {
             int count = (int) Math.min(chunkRows, rows - first);
             read(ch, at + first * srcRow, buf.src, count * srcRow);
             long firstRow = first;
             par.forRows(count, (from, to) -> {
-                ErrorStats.Accumulator acc = new ErrorStats.Accumulator();
+                VectorErrorStats acc = new VectorErrorStats();
                 float[] scratch = new float[n];
                 for (int r = from; r < to; r++) {
                     int off = r * n;

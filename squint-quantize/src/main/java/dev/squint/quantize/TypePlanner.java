@@ -22,7 +22,13 @@ public final class TypePlanner {
 
     /** llama.cpp's weight order: block number ({@code blk.N.}, -1 for none), then the name. */
     public static final Comparator<String> LLAMA_ORDER = Comparator.comparingInt(TypePlanner::blockOf)
-            .thenComparing(Comparator.naturalOrder());
+            .thenComparing(TypePlanner::compareUtf8);
+
+    /** std::string's order: unsigned bytes of the UTF-8 encoding. */
+    private static int compareUtf8(String a, String b) {
+        return java.util.Arrays.compareUnsigned(a.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                b.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
 
     /** One tensor as the planner sees it. */
     public record Input(String name, GgmlType type, long[] ne) {}
