@@ -20,8 +20,8 @@ import java.nio.ByteOrder;
  * search, weights, products) runs lane-wise with the scalar's operations, and the two weighted
  * sums each trial compares are still added one element at a time in element order.
  *
- * <p>The table search looks the 16 table entries up with one in-register permute, so it needs
- * 16 float lanes (512-bit vectors); {@link #AVAILABLE} is false elsewhere and callers use the scalar codec.
+ * <p>A block is two vectors of 16 floats, so this needs 16 float lanes (512-bit vectors);
+ * {@link #AVAILABLE} is false elsewhere and callers use the scalar codec.
  */
 public final class NonLinearKernels {
     private NonLinearKernels() {}
@@ -33,46 +33,37 @@ public final class NonLinearKernels {
     private static final VectorSpecies<Integer> IS = IntVector.SPECIES_512;
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private static final byte[] KVALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-    private static final FloatVector TABLE;
-    private static final FloatVector MIDPOINTS2; // lane j ≥ 1: KVALUES[j-1] + KVALUES[j]
+    /** MID2[j] = KVALUES[j-1] + KVALUES[j] (twice the decision boundary), STEP[j] = KVALUES[j] - KVALUES[j-1]; j ≥ 1. */
+    private static final float[] MID2 = new float[16];
+    private static final float[] STEP = new float[16];
     static {
-        float[] t = new float[16];
-        float[] m = new float[16];
-        for (int j = 0; j < 16; j++) {
-            t[j] = KVALUES[j];
-            if (j > 0) m[j] = KVALUES[j - 1] + KVALUES[j];
+        for (int j = 1; j < 16; j++) {
+            MID2[j] = KVALUES[j - 1] + KVALUES[j];
+            STEP[j] = KVALUES[j] - KVALUES[j - 1];
         }
-        TABLE = FloatVector.fromArray(FS, t, 0);
-        MIDPOINTS2 = FloatVector.fromArray(FS, m, 0);
     }
     private static final int NTRY = 7;
     private static final float GROUP_MAX_EPS = 1e-15f;
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** ggml's branch-free {@code best_index_int8} over the table, lane-wise. */
+    /**
+     * ggml's {@code best_index_int8} over the table, lane-wise. The thresholds {@code 2x ≥ v[j-1] + v[j]}
+     * increase with j, so ggml's binary search lands on the number of thresholds x reaches; counting
+     * them takes 15 compares and no table permutes.
+     */
     private static IntVector bestIndex(FloatVector x) {
         FloatVector x2 = x.add(x);
         IntVector idx = IntVector.zero(IS);
-        for (int step = 8; step > 0; step >>= 1) {
-            IntVector j = idx.add(step);
-            FloatVector threshold = MIDPOINTS2.rearrange(j.toShuffle().cast(FS));
-            idx = idx.blend(j, x2.compare(VectorOperators.GE, threshold).cast(IS));
-        }
+        for (int j = 1; j < 16; j++) idx = idx.add(1, x2.compare(VectorOperators.GE, MID2[j]).cast(IS));
         return idx;
     }
 
-    private static FloatVector values(IntVector idx) {
-        return TABLE.rearrange(idx.toShuffle().cast(FS));
-    }
-
-    /** Per-thread scratch for one row. */
+    /** Scratch for one row's quantization (one per call, so calls on different threads share nothing). */
     private static final class Scratch {
         final float[] qx = new float[32];
         final float[] q2 = new float[32];
         final float[] scales = new float[8];
-        final IntVector[] codes = new IntVector[16];
-        float sumqx;
-        float sumq2;
+        final int[] codes = new int[256];
     }
 
     /**
@@ -116,7 +107,6 @@ public final class NonLinearKernels {
 
         float maxScale = 0;
         float amaxScale = 0;
-        IntVector zero = IntVector.zero(IS);
         for (int ib = 0; ib < nSub; ib++) {
             int xb = x + 32 * ib;
             FloatVector x0 = FloatVector.fromArray(FS, src, xb);
@@ -133,31 +123,49 @@ public final class NonLinearKernels {
             float amax = x0.abs().max(x1.abs()).reduceLanes(VectorOperators.MAX);
             if (amax < GROUP_MAX_EPS) {
                 s.scales[ib] = 0;
-                s.codes[2 * ib] = zero;
-                s.codes[2 * ib + 1] = zero;
                 continue;
             }
             // ggml keeps the first element of largest magnitude
             VectorMask<Float> at0 = x0.abs().compare(VectorOperators.EQ, amax);
             float max = at0.anyTrue() ? src[xb + at0.firstTrue()]
                                       : src[xb + 16 + x1.abs().compare(VectorOperators.EQ, amax).firstTrue()];
-            float d = -max / KVALUES[0];
-            float id = 1 / d;
-            IntVector l0 = bestIndex(x0.mul(id));
-            IntVector l1 = bestIndex(x1.mul(id));
-            s.codes[2 * ib] = l0;
-            s.codes[2 * ib + 1] = l1;
-            trialSums(x0, x1, w0, w1, l0, l1, s);
-            float sumqx = s.sumqx;
-            float sumq2 = s.sumq2;
-            d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
-            float best = d * sumqx;
-            for (int itry = -NTRY; itry <= NTRY; itry++) {
-                id = (itry + KVALUES[0]) / max;
-                trialSums(x0, x1, w0, w1, bestIndex(x0.mul(id)), bestIndex(x1.mul(id)), s);
-                sumqx = s.sumqx;
-                sumq2 = s.sumq2;
-                if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+            // trial -NTRY-1 is ggml's first pass (scale from the largest value), then the 2·NTRY+1 others
+            float dFirst = -max / KVALUES[0];
+            float d = 0;
+            float best = 0;
+            for (int itry = -NTRY - 1; itry <= NTRY; itry++) {
+                boolean first = itry < -NTRY;
+                float id = first ? 1 / dFirst : (itry + KVALUES[0]) / max;
+                FloatVector a0 = x0.mul(id);
+                FloatVector a1 = x1.mul(id);
+                // (ggml also records this first pass's codes, but always recomputes them below)
+                // KVALUES[bestIndex(a)] as float, by the same threshold count (partial sums are small integers,
+                // exact); written out here so no vector crosses a call (a call that is not inlined boxes it)
+                FloatVector h0 = a0.add(a0);
+                FloatVector h1 = a1.add(a1);
+                FloatVector q0 = FloatVector.broadcast(FS, KVALUES[0]);
+                FloatVector q1 = q0;
+                for (int j = 1; j < 16; j++) {
+                    q0 = q0.add(STEP[j], h0.compare(VectorOperators.GE, MID2[j]));
+                    q1 = q1.add(STEP[j], h1.compare(VectorOperators.GE, MID2[j]));
+                }
+                FloatVector wq0 = w0.mul(q0);
+                FloatVector wq1 = w1.mul(q1);
+                wq0.mul(x0).intoArray(s.qx, 0);
+                wq1.mul(x1).intoArray(s.qx, 16);
+                wq0.mul(q0).intoArray(s.q2, 0);
+                wq1.mul(q1).intoArray(s.q2, 16);
+                // ggml adds element by element: keep that order (two independent chains)
+                float sumqx = 0;
+                float sumq2 = 0;
+                for (int j = 0; j < 32; j++) {
+                    sumqx += s.qx[j];
+                    sumq2 += s.q2[j];
+                }
+                if (first) {
+                    d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
+                    best = d * sumqx;
+                } else if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
                     d = sumqx / sumq2;
                     best = d * sumqx;
                 }
@@ -181,8 +189,8 @@ public final class NonLinearKernels {
                 float dl = d * l;
                 float idl = dl != 0 ? 1 / dl : 0.f;
                 int xb = x + 32 * ib;
-                s.codes[2 * ib] = bestIndex(FloatVector.fromArray(FS, src, xb).mul(idl));
-                s.codes[2 * ib + 1] = bestIndex(FloatVector.fromArray(FS, src, xb + 16).mul(idl));
+                bestIndex(FloatVector.fromArray(FS, src, xb).mul(idl)).intoArray(s.codes, 32 * ib);
+                bestIndex(FloatVector.fromArray(FS, src, xb + 16).mul(idl)).intoArray(s.codes, 32 * ib + 16);
                 l += 32;
                 long sl = o + 4 + ib / 2;
                 int lowNibble = l & 0xf;
@@ -194,35 +202,16 @@ public final class NonLinearKernels {
         } else {
             dst.set(LE_SHORT, o, Float.floatToFloat16(s.scales[0]));
             float id = s.scales[0] != 0 ? 1 / s.scales[0] : 0;
-            s.codes[0] = bestIndex(FloatVector.fromArray(FS, src, x).mul(id));
-            s.codes[1] = bestIndex(FloatVector.fromArray(FS, src, x + 16).mul(id));
+            bestIndex(FloatVector.fromArray(FS, src, x).mul(id)).intoArray(s.codes, 0);
+            bestIndex(FloatVector.fromArray(FS, src, x + 16).mul(id)).intoArray(s.codes, 16);
         }
 
         long qs = o + (xs ? 8 : 2);
         for (int ib = 0; ib < nSub; ib++) {
-            IntVector packed = s.codes[2 * ib].or(s.codes[2 * ib + 1].lanewise(VectorOperators.LSHL, 4));
+            IntVector packed = IntVector.fromArray(IS, s.codes, 32 * ib)
+                    .or(IntVector.fromArray(IS, s.codes, 32 * ib + 16).lanewise(VectorOperators.LSHL, 4));
             ((ByteVector) packed.convertShape(VectorOperators.I2B, B16, 0)).intoMemorySegment(dst, qs + 16L * ib, ByteOrder.LITTLE_ENDIAN);
         }
     }
 
-    /** Σ w·q·x and Σ w·q·q of one trial, each added in element order as ggml does. */
-    private static void trialSums(FloatVector x0, FloatVector x1, FloatVector w0, FloatVector w1,
-                                     IntVector l0, IntVector l1, Scratch s) {
-        FloatVector q0 = values(l0);
-        FloatVector q1 = values(l1);
-        FloatVector wq0 = w0.mul(q0);
-        FloatVector wq1 = w1.mul(q1);
-        wq0.mul(x0).intoArray(s.qx, 0);
-        wq1.mul(x1).intoArray(s.qx, 16);
-        wq0.mul(q0).intoArray(s.q2, 0);
-        wq1.mul(q1).intoArray(s.q2, 16);
-        float sumqx = 0;
-        float sumq2 = 0;
-        for (int j = 0; j < 32; j++) {
-            sumqx += s.qx[j];
-            sumq2 += s.q2[j];
-        }
-        s.sumqx = sumqx;
-        s.sumq2 = sumq2;
-    }
 }
