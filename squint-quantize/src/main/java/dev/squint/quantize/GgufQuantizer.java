@@ -82,6 +82,12 @@ public final class GgufQuantizer {
      *         or mismatched importance matrix, output equal to the input, a failed write
      */
     public static QuantizeReport quantize(QuantizeOptions options, Listener listener) {
+        return quantize(options, listener, CHUNK_ELEMENTS);
+    }
+
+    /** As {@link #quantize(QuantizeOptions, Listener)} with blocks of about {@code chunkElements} values (tests use small ones). */
+    static QuantizeReport quantize(QuantizeOptions options, Listener listener, int chunkElements) {
+        if (chunkElements < 1) throw new IllegalArgumentException("chunkElements must be positive");
         long t0 = System.nanoTime();
         Path in = options.input();
         requireGguf(in);
@@ -138,14 +144,14 @@ public final class GgufQuantizer {
             try (FileChannel ch = FileChannel.open(in, StandardOpenOption.READ);
                  RowParallel par = new RowParallel(options.threads());
                  Arena arena = Arena.ofShared()) {
-                Buffers buffers = new Buffers(arena, plans);
+                Buffers buffers = new Buffers(arena, plans, chunkElements);
                 int[] index = {0};
                 GgufWriter.write(options.output(), plan, (tensor, sink) -> {
                     TensorPlan p = byName.get(tensor.name());
                     listener.tensor(index[0]++, p);
                     long at = file.dataOffset() + file.tensorInfo(p.name()).orElseThrow().offset();
                     if (p.copied()) copy(ch, at, p, buffers, sink, listener);
-                    else errors.put(p.name(), convert(ch, at, p, importance.get(p.name()), buffers, par, sink, listener));
+                    else errors.put(p.name(), convert(ch, at, p, importance.get(p.name()), buffers, par, sink, listener, chunkElements));
                 }, options.imatrix() == null ? List.of(in) : List.of(in, options.imatrix()));
             } catch (IOException e) {
                 throw new SquintException(in + ": cannot read: " + e.getMessage(), e);
@@ -248,11 +254,11 @@ public final class GgufQuantizer {
         final MemorySegment dst;
         final float[] floats;
 
-        Buffers(Arena arena, List<TensorPlan> plans) {
+        Buffers(Arena arena, List<TensorPlan> plans, int chunkElements) {
             long maxSrc = COPY_BYTES, maxDst = 0, maxFloats = 0;
             for (TensorPlan p : plans) {
                 if (p.copied()) continue;
-                long rows = rowsPerChunk(p);
+                long rows = rowsPerChunk(p, chunkElements);
                 long elems = rows * p.rowLength();
                 if (elems > Integer.MAX_VALUE - 16) throw new SquintException("tensor " + p.name() + ": rows of " + p.rowLength() + " values are too long");
                 maxSrc = Math.max(maxSrc, rows * p.sourceType().bytesFor(p.rowLength()));
@@ -265,9 +271,9 @@ public final class GgufQuantizer {
         }
     }
 
-    static long rowsPerChunk(TensorPlan p) {
+    static long rowsPerChunk(TensorPlan p, int chunkElements) {
         long rows = p.rows();
-        return Math.max(1, Math.min(rows, CHUNK_ELEMENTS / Math.max(1, p.rowLength())));
+        return Math.max(1, Math.min(rows, chunkElements / Math.max(1, p.rowLength())));
     }
 
     private static void read(FileChannel ch, long at, MemorySegment into, long n) throws IOException {
@@ -291,13 +297,13 @@ public final class GgufQuantizer {
     }
 
     private static ErrorStats convert(FileChannel ch, long at, TensorPlan p, float[] importance, Buffers buf, RowParallel par,
-                                      GgufWriter.TensorSink sink, Listener l) throws IOException {
+                                      GgufWriter.TensorSink sink, Listener l, int chunkElements) throws IOException {
         int n = Math.toIntExact(p.rowLength());
         long rows = p.rows();
         long rowsPerExpert = p.ne().length > 1 ? p.ne()[1] : rows;
         long srcRow = p.sourceType().bytesFor(n);
         long dstRow = p.targetType().bytesFor(n);
-        int chunkRows = (int) rowsPerChunk(p);
+        int chunkRows = (int) rowsPerChunk(p, chunkElements);
         RowKernels.Dequantize toFloat = p.sourceType() == GgmlType.F32 ? null : RowKernels.dequantizer(p.sourceType());
         RowKernels.Quantize quantize = RowKernels.quantizer(p.targetType());
         RowKernels.Dequantize back = RowKernels.dequantizer(p.targetType());
