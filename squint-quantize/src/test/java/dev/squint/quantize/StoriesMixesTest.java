@@ -3,6 +3,7 @@ package dev.squint.quantize;
 import dev.squint.core.Metadata;
 import dev.squint.formats.gguf.GgufFile;
 import dev.squint.formats.gguf.GgufReader;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -55,6 +57,24 @@ class StoriesMixesTest {
             byte[] a = Files.readAllBytes(out), b = Files.readAllBytes(ref);
             int from = (int) mine.dataOffset();
             assertThat(Arrays.mismatch(a, from, a.length, b, from, b.length)).isEqualTo(-1);
+        }
+    }
+
+    /** README: "IQ4_NL (ffn_down f16) = IQ4_XS" and "Q5_1 (ffn_down f16) = Q5_K_S": same tensor data, other file type. */
+    @Test void fallbackTwinsWriteTheSameData() throws IOException {
+        Path f32 = StoriesByteExactTest.F32;
+        assumeTrue(Files.exists(f32), "needs ../shared/testdata/llama.cpp");
+        for (String[] pair : new String[][] {{"IQ4_NL", "IQ4_XS"}, {"Q5_1", "Q5_K_S"}}) {
+            Path a = dir.resolve(pair[0] + "-ffnF16.gguf"), b = dir.resolve(pair[1] + ".gguf");
+            GgufQuantizer.quantize(QuantizeOptions.of(f32, a, QuantType.parse(pair[0])).withThreads(2)
+                    .withTensorTypes(List.of(TypePlanner.TypeOverride.parse("ffn_down=f16"))));
+            GgufQuantizer.quantize(QuantizeOptions.of(f32, b, QuantType.parse(pair[1])).withThreads(2));
+            byte[] x = Files.readAllBytes(a), y = Files.readAllBytes(b);
+            assertThat(x.length).isEqualTo(y.length);
+            try (GgufFile g = GgufReader.open(a)) {
+                int from = (int) g.dataOffset();
+                assertThat(Arrays.mismatch(x, from, x.length, y, from, y.length)).as(pair[0] + " vs " + pair[1]).isEqualTo(-1);
+            }
         }
     }
 }
