@@ -31,6 +31,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * {@code squint quantize}: GGUF to GGUF with llama-quantize's type mixes, producing the same bytes.
@@ -40,7 +44,8 @@ import java.util.TreeSet;
  * blocks of rows through a {@link FileChannel} (not the mapping, so the input's pages never count
  * against this process's resident memory), converted to F32, quantized on {@code threads}
  * threads (rows are independent, so the bytes do not depend on the thread count), dequantized
- * again to measure the error, and written. Memory is a few row blocks whatever the model size.
+ * again to measure the error, and written. Reading the next block and writing the previous one
+ * happen on an I/O thread while the current block is computed. Memory is a few row blocks whatever the model size.
  * The output goes through {@link AtomicOutput}: nothing is left behind on failure or Ctrl-C.
  */
 public final class GgufQuantizer {
@@ -143,6 +148,11 @@ public final class GgufQuantizer {
             for (TensorPlan p : plans) byName.put(p.name(), p);
             try (FileChannel ch = FileChannel.open(in, StandardOpenOption.READ);
                  RowParallel par = new RowParallel(options.threads());
+                 ExecutorService io = Executors.newSingleThreadExecutor(r -> {
+                     Thread t = new Thread(r, "squint-quantize-io");
+                     t.setDaemon(true);
+                     return t;
+                 });
                  Arena arena = Arena.ofShared()) {
                 Buffers buffers = new Buffers(arena, plans, chunkElements);
                 int[] index = {0};
@@ -151,7 +161,7 @@ public final class GgufQuantizer {
                     listener.tensor(index[0]++, p);
                     long at = file.dataOffset() + file.tensorInfo(p.name()).orElseThrow().offset();
                     if (p.copied()) copy(ch, at, p, buffers, sink, listener);
-                    else errors.put(p.name(), convert(ch, at, p, importance.get(p.name()), buffers, par, sink, listener, chunkElements));
+                    else errors.put(p.name(), convert(ch, at, p, importance.get(p.name()), buffers, par, io, sink, listener, chunkElements));
                 }, options.imatrix() == null ? List.of(in) : List.of(in, options.imatrix()));
             } catch (IOException e) {
                 throw new SquintException(in + ": cannot read: " + e.getMessage(), e);
@@ -250,8 +260,9 @@ public final class GgufQuantizer {
 
     /** Buffers reused for every tensor, sized for the largest row block. */
     private static final class Buffers {
-        final MemorySegment src;
-        final MemorySegment dst;
+        /** Two of each: one block is read and one written by the I/O thread while the other is computed. */
+        final MemorySegment[] src = new MemorySegment[2];
+        final MemorySegment[] dst = new MemorySegment[2];
         final float[] floats;
 
         Buffers(Arena arena, List<TensorPlan> plans, int chunkElements) {
@@ -265,8 +276,10 @@ public final class GgufQuantizer {
                 maxDst = Math.max(maxDst, rows * p.targetType().bytesFor(p.rowLength()));
                 maxFloats = Math.max(maxFloats, elems);
             }
-            src = arena.allocate(maxSrc, 64);
-            dst = arena.allocate(Math.max(1, maxDst), 64);
+            for (int i = 0; i < 2; i++) {
+                src[i] = arena.allocate(maxSrc, 64);
+                dst[i] = arena.allocate(Math.max(1, maxDst), 64);
+            }
             floats = new float[(int) maxFloats];
         }
     }
@@ -274,6 +287,40 @@ public final class GgufQuantizer {
     static long rowsPerChunk(TensorPlan p, int chunkElements) {
         long rows = p.rows();
         return Math.max(1, Math.min(rows, chunkElements / Math.max(1, p.rowLength())));
+    }
+
+    private static java.util.concurrent.Callable<Void> readTask(FileChannel ch, long at, MemorySegment into, long n) {
+        return () -> {
+            read(ch, at, into, n);
+            return null;
+        };
+    }
+
+    private static void await(Future<?> f) throws IOException {
+        if (f == null) return;
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) throw io;
+            if (c instanceof RuntimeException re) throw re;
+            if (c instanceof Error err) throw err;
+            throw new IllegalStateException(c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SquintException("interrupted", e);
+        }
+    }
+
+    private static void quietly(Future<?> f) {
+        if (f == null) return;
+        try {
+            f.get();
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+            // the first failure is already on its way up
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void read(FileChannel ch, long at, MemorySegment into, long n) throws IOException {
@@ -286,17 +333,17 @@ public final class GgufQuantizer {
 
     private static void copy(FileChannel ch, long at, TensorPlan p, Buffers buf, GgufWriter.TensorSink sink, Listener l) throws IOException {
         long total = p.sourceBytes();
-        long step = Math.min(buf.src.byteSize(), COPY_BYTES);
+        long step = Math.min(buf.src[0].byteSize(), COPY_BYTES);
         for (long done = 0; done < total; ) {
             long n = Math.min(step, total - done);
-            read(ch, at + done, buf.src, n);
-            sink.write(buf.src.asSlice(0, n));
+            read(ch, at + done, buf.src[0], n);
+            sink.write(buf.src[0].asSlice(0, n));
             done += n;
         }
         l.advanced(p.elements());
     }
 
-    private static ErrorStats convert(FileChannel ch, long at, TensorPlan p, float[] importance, Buffers buf, RowParallel par,
+    private static ErrorStats convert(FileChannel ch, long at, TensorPlan p, float[] importance, Buffers buf, RowParallel par, ExecutorService io,
                                       GgufWriter.TensorSink sink, Listener l, int chunkElements) throws IOException {
         int n = Math.toIntExact(p.rowLength());
         long rows = p.rows();
@@ -309,32 +356,56 @@ public final class GgufQuantizer {
         RowKernels.Dequantize back = RowKernels.dequantizer(p.targetType());
         VectorErrorStats total = new VectorErrorStats();
         float[] floats = buf.floats;
-        for (long first = 0; first < rows; first += chunkRows) {
-            int count = (int) Math.min(chunkRows, rows - first);
-            read(ch, at + first * srcRow, buf.src, count * srcRow);
-            long firstRow = first;
-            par.forRows(count, (from, to) -> {
-                VectorErrorStats acc = new VectorErrorStats();
-                float[] scratch = new float[n];
-                for (int r = from; r < to; r++) {
-                    int off = r * n;
-                    if (toFloat == null) MemorySegment.copy(buf.src, F32_LE, r * srcRow, floats, off, n);
-                    else toFloat.row(buf.src, r * srcRow, floats, off, n);
-                    float[] imp = importance;
-                    if (imp != null && importance.length > n) {
-                        int expert = (int) ((firstRow + r) / rowsPerExpert);
-                        imp = java.util.Arrays.copyOfRange(importance, expert * n, expert * n + n);
+        // The I/O thread reads block k+1 and writes block k-1 while the workers compute block k.
+        Future<?> reading = io.submit(readTask(ch, at, buf.src[0], Math.min(chunkRows, rows) * srcRow));
+        Future<?>[] writing = new Future<?>[2];
+        try {
+            int k = 0;
+            for (long first = 0; first < rows; first += chunkRows, k++) {
+                int cur = k & 1;
+                int count = (int) Math.min(chunkRows, rows - first);
+                await(reading);
+                long next = first + chunkRows;
+                reading = next < rows
+                        ? io.submit(readTask(ch, at + next * srcRow, buf.src[cur ^ 1], Math.min(chunkRows, rows - next) * srcRow))
+                        : null;
+                await(writing[cur]);
+                MemorySegment src = buf.src[cur], dst = buf.dst[cur];
+                long firstRow = first;
+                par.forRows(count, (from, to) -> {
+                    VectorErrorStats acc = new VectorErrorStats();
+                    float[] scratch = new float[n];
+                    for (int r = from; r < to; r++) {
+                        int off = r * n;
+                        if (toFloat == null) MemorySegment.copy(src, F32_LE, r * srcRow, floats, off, n);
+                        else toFloat.row(src, r * srcRow, floats, off, n);
+                        float[] imp = importance;
+                        if (imp != null && importance.length > n) { // one importance vector per expert
+                            int expert = (int) ((firstRow + r) / rowsPerExpert);
+                            imp = java.util.Arrays.copyOfRange(importance, expert * n, expert * n + n);
+                        }
+                        quantize.row(floats, off, n, dst, r * dstRow, imp);
+                        back.row(dst, r * dstRow, scratch, 0, n);
+                        acc.add(floats, off, scratch, 0, n);
                     }
-                    quantize.row(floats, off, n, buf.dst, r * dstRow, imp);
-                    back.row(buf.dst, r * dstRow, scratch, 0, n);
-                    acc.add(floats, off, scratch, 0, n);
-                }
-                synchronized (total) {
-                    total.merge(acc);
-                }
-            });
-            sink.write(buf.dst.asSlice(0, count * dstRow));
-            l.advanced((long) count * n);
+                    synchronized (total) {
+                        total.merge(acc);
+                    }
+                });
+                MemorySegment written = dst.asSlice(0, count * dstRow);
+                writing[cur] = io.submit(() -> {
+                    sink.write(written);
+                    return null;
+                });
+                l.advanced((long) count * n);
+            }
+            await(writing[0]);
+            await(writing[1]);
+        } finally {
+            // on failure, let queued I/O finish before the buffers can be freed
+            quietly(reading);
+            quietly(writing[0]);
+            quietly(writing[1]);
         }
         return total.result();
     }
