@@ -114,13 +114,16 @@ public final class GgufQuantizer {
                     options.noFallback());
             List<TensorPlan> plans = TypePlanner.plan(inputs, facts, rules);
             Map<String, float[]> importance = new HashMap<>();
+            List<String> needImportance = new ArrayList<>();
             for (TensorPlan p : plans) {
                 if (p.copied()) continue;
                 checkConvertible(in, p, options.allowRequantize());
                 float[] imp = imatrix == null ? null : importanceFor(imatrix, p);
                 if (imp != null) importance.put(p.name(), imp);
                 if (imp == null && (TypePlanner.requiresImatrix(p.name(), p.targetType(), options.type())
-                        || Codecs.of(p.targetType()).requiresImportance()) && !options.dryRun()) {
+                        || Codecs.of(p.targetType()).requiresImportance())) {
+                    needImportance.add(p.name());
+                    if (options.dryRun()) continue; // llama-quantize's dry run warns instead
                     throw new SquintException("tensor " + p.name() + ": " + p.targetType() + " needs an importance matrix"
                             + (imatrix == null ? "; pass --imatrix FILE" : ", and " + imatrix.file() + " has none for it")
                             + " (or choose another type)");
@@ -140,7 +143,7 @@ public final class GgufQuantizer {
             if (options.dryRun()) {
                 List<QuantizeReport.TensorResult> results = plans.stream().map(p -> new QuantizeReport.TensorResult(p, null)).toList();
                 return new QuantizeReport(in, null, options.type(), true, results, srcBytes, dstBytes, 0, weights,
-                        seconds(t0), options.threads());
+                        seconds(t0), options.threads(), needImportance);
             }
             listener.started(plans.size(), weights);
             Map<String, ErrorStats> errors = new HashMap<>();
@@ -175,7 +178,7 @@ public final class GgufQuantizer {
                 fileBytes = plan.fileSize();
             }
             return new QuantizeReport(in, options.output(), options.type(), false, results, srcBytes, dstBytes, fileBytes,
-                    weights, seconds(t0), options.threads());
+                    weights, seconds(t0), options.threads(), List.of());
         }
     }
 

@@ -19,9 +19,16 @@ import java.util.Locale;
  * @param outputBytes  tensor data bytes of the output
  * @param fileBytes    size of the output file (0 for a dry run)
  * @param weights      number of tensor elements
+ * @param needImportance tensors whose type needs an importance matrix that was not given (only a dry run gets this far)
  */
 public record QuantizeReport(Path input, Path output, QuantType fileType, boolean dryRun, List<TensorResult> tensors,
-                             long sourceBytes, long outputBytes, long fileBytes, long weights, double seconds, int threads) {
+                             long sourceBytes, long outputBytes, long fileBytes, long weights, double seconds, int threads,
+                             List<String> needImportance) {
+    public QuantizeReport {
+        tensors = List.copyOf(tensors);
+        needImportance = List.copyOf(needImportance);
+    }
+
 
     /** One tensor: its plan and, unless copied or a dry run, its error against the source. */
     public record TensorResult(TensorPlan plan, ErrorStats error) {}
@@ -46,6 +53,10 @@ public record QuantizeReport(Path input, Path output, QuantType fileType, boolea
         b.append(String.format(Locale.ROOT, "%s: %d tensors, %d weights%n", fileType, tensors.size(), weights));
         b.append(String.format(Locale.ROOT, "size: %.2f MiB (%.2f bpw) -> %.2f MiB (%.2f bpw)%s%n", sourceBytes / 1048576.0,
                 sourceBitsPerWeight(), outputBytes / 1048576.0, bitsPerWeight(), dryRun ? " [dry run, nothing written]" : ""));
+        if (!needImportance.isEmpty()) {
+            b.append(String.format(Locale.ROOT, "note: %d tensor(s) will need an importance matrix (--imatrix FILE), e.g. %s%n",
+                    needImportance.size(), needImportance.getFirst()));
+        }
         if (fallbacks() > 0) b.append(String.format(Locale.ROOT, "%d of %d tensors fell back to another type (see 'note')%n", fallbacks(), tensors.size()));
         if (!dryRun) b.append(String.format(Locale.ROOT, "wrote %s (%d bytes) in %.2f s, %d thread(s), %.1f M weights/s%n", output, fileBytes,
                 seconds, threads, seconds > 0 ? weights / seconds / 1e6 : 0));
@@ -69,6 +80,8 @@ public record QuantizeReport(Path input, Path output, QuantType fileType, boolea
         root.put("seconds", seconds);
         root.put("threads", threads);
         root.put("fallbacks", fallbacks());
+        ArrayNode need = root.putArray("need_imatrix");
+        needImportance.forEach(need::add);
         ArrayNode arr = root.putArray("tensors");
         for (TensorResult t : tensors) {
             TensorPlan p = t.plan();

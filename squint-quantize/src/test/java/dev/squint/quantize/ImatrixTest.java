@@ -159,5 +159,9 @@ class ImatrixTest {
         assertThatThrownBy(() -> GgufQuantizer.quantize(QuantizeOptions.of(model, out, QuantType.IQ1_S)))
                 .isInstanceOf(SquintException.class).hasMessageContaining("needs an importance matrix").hasMessageContaining("--imatrix");
         assertThat(out).doesNotExist();
+        QuantizeReport dry = GgufQuantizer.quantize(QuantizeOptions.of(model, out, QuantType.IQ1_S).withDryRun(true));
+        assertThat(dry.needImportance()).contains("blk.0.ffn_up.weight").doesNotContain("token_embd.weight", "output.weight");
+        assertThat(dry.toText()).contains("will need an importance matrix");
+        assertThat(out).doesNotExist();
     }
 }
