@@ -1,5 +1,8 @@
 package dev.squint.quantize;
 
+import dev.squint.convert.ConvertOptions;
+import dev.squint.convert.GgufConverter;
+import dev.squint.convert.OutType;
 import dev.squint.core.AtomicOutput;
 import dev.squint.core.GgmlType;
 import dev.squint.core.Metadata;
@@ -93,6 +96,7 @@ public final class GgufQuantizer {
     /** As {@link #quantize(QuantizeOptions, Listener)} with blocks of about {@code chunkElements} values (tests use small ones). */
     static QuantizeReport quantize(QuantizeOptions options, Listener listener, int chunkElements) {
         if (chunkElements < 1) throw new IllegalArgumentException("chunkElements must be positive");
+        if (!isGguf(options.input())) return quantizeConverted(options, listener, chunkElements);
         long t0 = System.nanoTime();
         Path in = options.input();
         requireGguf(in);
@@ -183,6 +187,53 @@ public final class GgufQuantizer {
     }
 
     private static double seconds(long t0) { return (System.nanoTime() - t0) / 1e9; }
+
+    /**
+     * A llama2.c checkpoint, Hugging Face folder or ONNX export: converted first to a temporary F32 GGUF
+     * beside the output (F32 holds F16/BF16/F32 sources exactly, so the result equals convert-then-quantize),
+     * then quantized from it; the temporary file is deleted whatever happens.
+     */
+    private static QuantizeReport quantizeConverted(QuantizeOptions options, Listener listener, int chunkElements) {
+        Path in = options.input();
+        if (!Files.exists(in)) throw new SquintException(in + ": no such file or folder");
+        Path outDir = (options.output() == null ? in.toAbsolutePath() : options.output().toAbsolutePath()).getParent();
+        if (!options.dryRun()) AtomicOutput.refuseOverwritingInput(options.output(), List.of(in));
+        Path temp;
+        try {
+            temp = Files.createTempFile(outDir, ".squint-convert-", ".gguf");
+        } catch (IOException e) {
+            throw new SquintException(outDir + ": cannot create a temporary file for the conversion: " + e.getMessage(), e);
+        }
+        try {
+            Files.deleteIfExists(temp); // the converter writes it atomically and refuses nothing here
+            GgufConverter.convert(ConvertOptions.of(in, temp).withOutType(OutType.F32));
+            QuantizeReport r = quantize(new QuantizeOptions(temp, options.output(), options.type(), options.pure(),
+                    options.outputTensorType(), options.tokenEmbeddingType(), options.leaveOutputTensor(), options.tensorTypes(),
+                    options.imatrix(), options.threads(), options.dryRun(), options.noFallback(), options.allowRequantize()),
+                    listener, chunkElements);
+            return new QuantizeReport(in, r.output(), r.fileType(), r.dryRun(), r.tensors(), r.sourceBytes(), r.outputBytes(),
+                    r.fileBytes(), r.weights(), r.seconds(), r.threads(), r.needImportance());
+        } catch (IOException e) {
+            throw new SquintException(temp + ": " + e.getMessage(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // a leftover hidden temp file is all that remains
+            }
+        }
+    }
+
+    private static boolean isGguf(Path in) {
+        if (!Files.isRegularFile(in)) return false;
+        try (FileChannel ch = FileChannel.open(in, StandardOpenOption.READ)) {
+            ByteBuffer m = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(m, 0);
+            return m.position() == 4 && m.getInt(0) == GGUF_MAGIC;
+        } catch (IOException e) {
+            return false;
+        }
+    }
 
     private static void requireGguf(Path in) {
         if (Files.isDirectory(in)) {

@@ -55,13 +55,17 @@ class BadInputTest {
                 .plan().targetType()).isEqualTo(GgmlType.Q4_0);
     }
 
-    @Test void nonGgufInputIsRefusedWithAHint() throws IOException {
+    @Test void nonGgufInputThatIsNoModelIsRefusedAndLeavesNothing() throws IOException {
         Path bin = dir.resolve("model.bin");
         Files.write(bin, new byte[64]);
         assertThatThrownBy(() -> GgufQuantizer.quantize(QuantizeOptions.of(bin, dir.resolve("o.gguf"), QuantType.Q8_0)))
-                .isInstanceOf(SquintException.class).hasMessageContaining("not a GGUF file");
-        assertThatThrownBy(() -> GgufQuantizer.quantize(QuantizeOptions.of(dir, dir.resolve("o.gguf"), QuantType.Q8_0)))
-                .isInstanceOf(SquintException.class).hasMessageContaining("is a folder");
+                .isInstanceOf(SquintException.class).hasMessageContaining("model.bin");
+        Path folder = Files.createDirectory(dir.resolve("hf"));
+        assertThatThrownBy(() -> GgufQuantizer.quantize(QuantizeOptions.of(folder, dir.resolve("o.gguf"), QuantType.Q8_0)))
+                .isInstanceOf(SquintException.class).hasMessageContaining("hf");
+        try (var files = Files.list(dir)) { // neither an output nor the temporary conversion is left behind
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("model.bin", "hf");
+        }
     }
 
     @Test void outputEqualToInputIsRefusedBeforeAnyWork() throws IOException {

@@ -49,6 +49,18 @@ class StoriesByteExactTest {
         assertThat(bytes(quantize(QuantType.Q4_K_M, List.of(), 3))).isEqualTo(expected);
     }
 
+    @Test void quantizingTheLlama2cCheckpointStraightAwayGivesLlamaCppsFile() throws IOException {
+        Path bin = Path.of(System.getProperty("squint.shared", "../shared"), "data", "stories260K.bin");
+        assumeTrue(Files.exists(bin) && Files.exists(F32), "needs ../shared/data and ../shared/testdata/llama.cpp");
+        Path out = tmp.resolve("direct.gguf");
+        QuantizeReport r = GgufQuantizer.quantize(QuantizeOptions.of(bin, out, QuantType.Q4_K_M).withThreads(2));
+        assertThat(r.input()).isEqualTo(bin);
+        assertThat(bytes(out)).isEqualTo(bytes(DIR.resolve("stories260K-Q4_K_M.gguf")));
+        try (var files = Files.list(tmp)) {
+            assertThat(files).containsExactly(out);
+        }
+    }
+
     @Test void q4_K_MReportsEveryFallback() {
         assumeTrue(Files.exists(F32), "needs ../shared/testdata/llama.cpp");
         QuantizeReport r = GgufQuantizer.quantize(QuantizeOptions.of(F32, tmp.resolve("dry.gguf"), QuantType.Q4_K_M).withDryRun(true));
