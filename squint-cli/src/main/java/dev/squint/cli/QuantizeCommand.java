@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
                         + "embedding types; attention-V and FFN-down upgrades by layer; the fallback when a row is not a "
                         + "multiple of the block size, each one reported). One streaming pass: memory stays at a few blocks "
                         + "of rows whatever the model size, and no partial file is left on failure or Ctrl-C. "
-                        + "Input is GGUF (F32, F16 or BF16 tensors; already quantized ones with --allow-requantize).",
+                        + "Input is GGUF (F32, F16 or BF16 tensors; already quantized ones with --allow-requantize), or a llama2.c "
+                        + "checkpoint, Hugging Face folder or ONNX export, converted on the way (as squint convert --outtype f32).",
                 ""},
         footer = {"", "TYPE (case-insensitive): F32, F16, BF16, Q8_0, Q6_K, Q5_K_M, Q5_K_S, Q5_1, Q5_0, Q4_K_M, Q4_K_S, Q4_1, Q4_0,",
                 "  Q3_K_L, Q3_K_M, Q3_K_S, Q2_K, Q2_K_S, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, IQ3_XXS, IQ3_XS, IQ3_S, IQ3_M,",
@@ -41,7 +42,7 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "IN", description = "Input GGUF file.")
+    @Parameters(index = "0", paramLabel = "IN", description = "Input: GGUF file, llama2.c checkpoint, Hugging Face folder or ONNX export.")
     Path input;
 
     @Parameters(index = "1", paramLabel = "OUT", description = "Output GGUF file (any placeholder with --dry-run).")
