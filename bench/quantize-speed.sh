@@ -6,7 +6,7 @@
 # weights per second and peak RSS. Both files are deleted afterwards.
 #
 # Usage: bench/quantize-speed.sh [WORKDIR]   (TYPES="Q8_0 Q4_0" THREADS=2 REBUILD=1 to change)
-# The JVM runs with its default heap, as ./squint does (SQUINT_JAVA_OPTS=-Xmx256m to bound it).
+# The JVM runs with the heap ./squint gives it (-Xmx768m; SQUINT_JAVA_OPTS=-Xmx256m overrides).
 # The machine is shared: numbers are noisy; compare ratios side by side, and CPU s (user+sys).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,7 +57,7 @@ echo "model: $(stat -c %s "$model") bytes, $weights weights; $threads threads; $
 printf "%-8s %10s %12s %10s %14s\n" type "wall s" "weights/s" "CPU s" "peak RSS MiB"
 for type in ${TYPES:-Q8_0 Q4_0 Q6_K Q4_K_M}; do
   read -r wall rss cpu < <(peak_rss_kib "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-      ${SQUINT_JAVA_OPTS:-} -jar "$cli_jar" quantize --threads "$threads" "$model" "$out" "$type")
+      -Xmx768m ${SQUINT_JAVA_OPTS:-} -jar "$cli_jar" quantize --threads "$threads" "$model" "$out" "$type")
   printf "%-8s %10.2f %11.0fM %10s %14.0f\n" "$type" "$wall" "$(echo "$weights / $wall / 1000000" | bc -l)" "$cpu" "$(echo "$rss / 1024" | bc -l)"
   rm -f "$out"
 done
