@@ -38,6 +38,7 @@ public final class LlamaModel implements AutoCloseable {
     private final float[] ropeFreqs;
     private final Arena arena;
     private final boolean dynamic;
+    private java.nio.file.Path source;
 
     private LlamaModel(LlamaConfig config, Tensor embedding, List<Layer> layers, float[] outputNorm, Linear output,
                        float[] ropeFreqs, Arena arena, boolean dynamic) {
@@ -94,7 +95,9 @@ public final class LlamaModel implements AutoCloseable {
             Tensor out = model.tensor(n.output()).orElse(emb); // tied when the file has no separate output
             Linear output = linear(model, out.name(), c.vocab(), c.dim(), null, arena);
             float[] freqs = optionalVector(model, "rope_freqs.weight", c.ropeDim() / 2);
-            return new LlamaModel(c, emb, List.copyOf(layers), norm, output, freqs, arena, dynamic);
+            LlamaModel lm = new LlamaModel(c, emb, List.copyOf(layers), norm, output, freqs, arena, dynamic);
+            lm.source = model.path();
+            return lm;
         } catch (RuntimeException e) {
             if (arena != null) arena.close();
             throw e;
@@ -187,6 +190,9 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     public LlamaConfig config() { return config; }
+
+    /** The file or folder the weights were read from. */
+    public java.nio.file.Path sourcePath() { return source; }
 
     public boolean dynamic() { return dynamic; }
 

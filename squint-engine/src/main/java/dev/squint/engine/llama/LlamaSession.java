@@ -161,39 +161,52 @@ public final class LlamaSession implements AutoCloseable {
         return f16Cache ? Float.float16ToFloat(Float.floatToFloat16(f)) : f;
     }
 
-    /** Causal attention of head {@code h} for the batch's {@code n} tokens starting at position {@code p0}. */
+    /**
+     * Causal attention of head {@code h} for the batch's {@code n} tokens starting at position {@code p0},
+     * as ggml's CPU flash-attention kernel computes it (llama.cpp's default): one pass over the cached
+     * positions with an online softmax; with an F16 cache the query is rounded to F16 and the weighted sum
+     * of V is kept in F16, rounded after every update, then divided by the softmax sum in float.
+     */
     private void attendHead(int h, float[] kc, float[] vc, int n, int p0) {
         int hd = c.headDim(), kvDim = c.kvDim(), qDim = c.qDim();
         int kvh = h / (c.heads() / c.kvHeads());
         float scale = (float) (1.0 / Math.sqrt(hd));
-        int a0 = h * ctx;
+        boolean f16 = f16Cache;
         for (int t = 0; t < n; t++) {
             int qo = t * qDim + h * hd;
+            int oo = qo;
+            if (f16) for (int i = 0; i < hd; i++) q[qo + i] = half(q[qo + i]);
+            for (int i = 0; i < hd; i++) attnOut[oo + i] = 0f;
             int upto = p0 + t;
-            float max = Float.NEGATIVE_INFINITY;
+            float max = Float.NEGATIVE_INFINITY, sum = 0f;
             for (int s = 0; s <= upto; s++) {
                 int ko = s * kvDim + kvh * hd;
-                float dot = 0f;
-                for (int i = 0; i < hd; i++) dot += q[qo + i] * kc[ko + i];
-                dot *= scale;
-                att[a0 + s] = dot;
-                if (dot > max) max = dot;
-            }
-            double sum = 0;
-            for (int s = 0; s <= upto; s++) {
-                float e = (float) Math.exp(att[a0 + s] - max);
-                att[a0 + s] = e;
-                sum += e;
-            }
-            float inv = (float) (1.0 / sum);
-            int oo = t * qDim + h * hd;
-            for (int i = 0; i < hd; i++) attnOut[oo + i] = 0f;
-            for (int s = 0; s <= upto; s++) {
-                float w = att[a0 + s] * inv;
+                double acc = 0; // ggml_vec_dot_f16 sums float products in double
+                for (int i = 0; i < hd; i++) acc += q[qo + i] * kc[ko + i];
+                float dot = (float) acc * scale;
+                float ms = 1f, vs = 1f;
+                if (dot > max) {
+                    float old = max;
+                    max = dot;
+                    ms = (float) Math.exp(old - max);
+                    if (ms != 1f) for (int i = 0; i < hd; i++) attnOut[oo + i] = f16 ? half(attnOut[oo + i] * ms) : attnOut[oo + i] * ms;
+                } else {
+                    vs = (float) Math.exp(dot - max);
+                }
                 int vo = s * kvDim + kvh * hd;
-                for (int i = 0; i < hd; i++) attnOut[oo + i] += w * vc[vo + i];
+                for (int i = 0; i < hd; i++) {
+                    float y = attnOut[oo + i] + vc[vo + i] * vs;
+                    attnOut[oo + i] = f16 ? half(y) : y;
+                }
+                sum = sum * ms + vs;
             }
+            float inv = 1f / sum;
+            for (int i = 0; i < hd; i++) attnOut[oo + i] *= inv;
         }
+    }
+
+    private static float half(float f) {
+        return Float.float16ToFloat(Float.floatToFloat16(f));
     }
 
     private void rmsNorm(float[] src, float[] dst, int rows, int n, float[] weight) {

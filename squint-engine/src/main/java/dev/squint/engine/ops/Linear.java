@@ -177,16 +177,6 @@ public final class Linear {
             threads.forRows(out, (from, to) -> f32Rows(x, tokens, y, from, to));
             return;
         }
-        if (System.getProperty("squint.exp.float", "").contains(codec.type().name()) || Boolean.getBoolean("squint.exp.float")) {
-            threads.forRows(out, (from, to) -> {
-                float[] row = new float[in];
-                for (int j = from; j < to; j++) {
-                    row(j, row);
-                    for (int t = 0; t < tokens; t++) { float s = 0; for (int i = 0; i < in; i++) s += row[i] * x[t * in + i]; y[t * out + j] = s + (bias == null ? 0 : bias[j]); }
-                }
-            });
-            return;
-        }
         long need = actRowBytes * tokens;
         if (actBytes.length < need) {
             actBytes = new byte[(int) need];
