@@ -1,7 +1,9 @@
 package dev.squint.cli;
 
 import dev.squint.core.SquintException;
-import dev.squint.engine.llama.Decoder;
+import dev.squint.core.Model;
+import dev.squint.engine.llama.LlamaModel;
+import dev.squint.formats.ModelOpener;
 import dev.squint.engine.llama.LlamaBench;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -57,8 +59,8 @@ final class BenchCommand implements Callable<Integer> {
         Options o = new Options(ModelAliases.resolve(model), threads != null ? threads : Runtime.getRuntime().availableProcessors(),
                 prompt, gen, reps, json, dynamic);
         PrintWriter out = spec.commandLine().getOut();
-        try (Decoder d = Decoder.open(o.model(), null, o.dynamic())) {
-            LlamaBench.Result r = LlamaBench.run(d.model(), o.threads(), o.prompt(), o.gen(), o.reps(), 1234);
+        try (Model file = ModelOpener.open(o.model()); LlamaModel m = LlamaModel.load(file, o.dynamic())) { // no tokenizer needed
+            LlamaBench.Result r = LlamaBench.run(m, o.threads(), o.prompt(), o.gen(), o.reps(), 1234);
             if (o.json()) {
                 out.printf(Locale.ROOT, "{\"model\": %s, \"threads\": %d, \"dynamic\": %b, \"pp_tokens\": %d, \"tg_tokens\": %d, \"reps\": %d, "
                                 + "\"pp_tps\": %.3f, \"pp_sd\": %.3f, \"tg_tps\": %.3f, \"tg_sd\": %.3f, \"weight_bytes_per_token\": %d, "
