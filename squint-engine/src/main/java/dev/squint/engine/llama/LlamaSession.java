@@ -38,7 +38,11 @@ public final class LlamaSession implements AutoCloseable {
         this.maxBatch = Math.min(ctx, 512);
         this.threads = new RowParallel(threadCount);
         this.rope = new Rope(c, model.ropeFreqs(), ctx);
-        this.keys = new float[c.layers()][(int) Math.min(Integer.MAX_VALUE - 8, (long) ctx * c.kvDim())];
+        long perLayer = (long) ctx * c.kvDim();
+        if (perLayer > Integer.MAX_VALUE - 8 || (long) maxBatch * Math.max(c.ffnDim(), c.qDim()) > Integer.MAX_VALUE - 8) {
+            throw new SquintException("context " + ctx + " is too large for this model's KV cache; use a smaller context");
+        }
+        this.keys = new float[c.layers()][(int) perLayer];
         this.values = new float[c.layers()][keys[0].length];
         int b = maxBatch;
         this.x = new float[b * c.dim()];

@@ -128,8 +128,10 @@ public final class Linear {
     private static GgmlType typeOf(Tensor weight) {
         GgmlType type = GgmlType.of(weight.dtype()).orElseThrow(() -> new SquintException(
                 "tensor " + weight.name() + ": dtype " + weight.dtype().name() + " cannot run in a linear layer"));
-        Codecs.find(type).orElseThrow(() -> new SquintException(
-                "tensor " + weight.name() + ": no kernel for " + type + " yet"));
+        if (Codecs.find(type).isEmpty()) {
+            java.util.List<GgmlType> supported = java.util.Arrays.stream(GgmlType.values()).filter(t -> Codecs.find(t).isPresent()).toList();
+            throw new SquintException("tensor " + weight.name() + ": type " + type + " is not supported; supported: " + supported);
+        }
         return type;
     }
 
