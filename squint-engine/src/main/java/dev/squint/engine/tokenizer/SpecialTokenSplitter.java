@@ -23,9 +23,13 @@ final class SpecialTokenSplitter {
         List<Fragment> fragments = new ArrayList<>();
         if (text.isEmpty()) return fragments;
         fragments.add(new Fragment(text, -1));
+        // Vocabularies can have thousands of special tokens: skip those whose first character is not in the text.
+        java.util.BitSet present = new java.util.BitSet(128);
+        for (int i = 0; i < text.length(); i++) present.set(text.charAt(i));
         for (int id : vocab.specialsLongestFirst()) {
             if (!parseSpecial && vocab.type(id).hiddenInOutput()) continue;
             String special = vocab.text(id);
+            if (!present.get(special.charAt(0))) continue;
             List<Fragment> next = null;
             for (int f = 0; f < fragments.size(); f++) {
                 Fragment fragment = fragments.get(f);

@@ -19,7 +19,8 @@ import java.util.PriorityQueue;
  * then reads the bytes as UTF-8. CONTROL and UNKNOWN tokens are dropped. The space the encoder
  * prefixed is removed from the first piece that follows only dropped tokens (so both {@code decode(encode(s))}
  * and a sequence starting with BOS give back {@code s}, as SentencePiece does); llama.cpp's
- * {@code llama_detokenize} keeps that space when the sequence starts with BOS.
+ * {@code llama_detokenize} keeps that space when the sequence starts with BOS. A {@code ▁} in the input
+ * is indistinguishable from an escaped space and decodes to a space, as in SentencePiece and llama.cpp.
  */
 public final class SpmTokenizer implements ModelTokenizer {
 
@@ -109,8 +110,9 @@ public final class SpmTokenizer implements ModelTokenizer {
                 out.add(id);
             } else {
                 for (byte b : symbol.getBytes(StandardCharsets.UTF_8)) {
-                    int byteId = byteTokens[b & 0xFF];
-                    out.add(byteId >= 0 ? byteId : vocab.unkId());
+                    // llama.cpp aborts on a vocabulary without the byte token; <unk> (or nothing) is kinder
+                    int byteId = byteTokens[b & 0xFF] >= 0 ? byteTokens[b & 0xFF] : vocab.unkId();
+                    if (byteId >= 0) out.add(byteId);
                 }
             }
         }

