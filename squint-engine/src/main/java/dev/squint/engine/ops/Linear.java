@@ -29,7 +29,8 @@ import java.nio.ByteOrder;
  * Q8_0 for Q4_0/Q8_0/Q5_0, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants), then each output is the codec's
  * dot of a stored weight row with a converted token row. This is what llama.cpp computes, so logits
  * agree with its to float rounding. F32 weights take a Vector API dot straight from the mapped rows;
- * Q4_0/Q8_0/... and Q4_K/Q6_K use the vector dots of squint-kernels (bit-identical to the scalar codecs).
+ * Q4_0 and Q8_0 use {@link BlockDots} (llama.cpp's AVX2 accumulation order, one reduction per row); the
+ * other block types use the codec dots of squint-kernels (Q4_K/Q6_K vector dots patched in).
  *
  * <p>A weight row is read once per call and dotted with every token, so batched prompts amortise it.
  * The converted-activation buffer is kept between calls (grown when a larger batch arrives), so a
@@ -39,6 +40,12 @@ import java.nio.ByteOrder;
  * quantized per token to Q8_0 on the fly, integer dot products inside each block.
  */
 public final class Linear {
+    /** A weight row (at {@code wo}) dotted with an activation row in the codec's vecDotType (at {@code ao}). */
+    @FunctionalInterface
+    interface RowDot {
+        float dot(int n, MemorySegment w, long wo, MemorySegment a, long ao);
+    }
+
     /** Sees each batch of inputs before it is multiplied (importance-matrix collection). */
     @FunctionalInterface
     public interface InputObserver {
@@ -58,6 +65,7 @@ public final class Linear {
     private final long actRowBytes;
     private final float[] bias;
     private final boolean f32;
+    private final RowDot rowDot;
     private byte[] actBytes = new byte[0];
     private MemorySegment act = MemorySegment.ofArray(actBytes);
     private InputObserver observer;
@@ -71,6 +79,7 @@ public final class Linear {
         this.rowBytes = codec.rowBytes(in);
         this.bias = bias;
         this.f32 = type == GgmlType.F32;
+        this.rowDot = type == GgmlType.Q4_0 ? BlockDots::q4_0 : type == GgmlType.Q8_0 ? BlockDots::q8_0 : codec::dot;
         this.actCodec = fastest(codec.vecDotType());
         this.actRowBytes = actCodec.rowBytes(in);
         if (in % codec.vecDotType().blockSize() != 0 || in % type.blockSize() != 0) {
@@ -193,7 +202,7 @@ public final class Linear {
                 float b = bias == null ? 0f : bias[j];
                 long w = j * rowBytes;
                 for (int t = 0; t < tokens; t++) {
-                    y[t * out + j] = codec.dot(in, weight, w, a, t * actRowBytes) + b;
+                    y[t * out + j] = rowDot.dot(in, weight, w, a, t * actRowBytes) + b;
                 }
             }
         });
