@@ -43,7 +43,9 @@ public final class VectorCodecs {
 
         @Override
         public void quantizeRow(float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset, float[] importance) {
-            if (importance == null && LegacyQuantKernels.canQuantize(type())) {
+            // Q8_0/Q8_1 ignore importance (as ggml), so their vector quantizer serves both cases
+            boolean ignoresImportance = type() == GgmlType.Q8_0 || type() == GgmlType.Q8_1;
+            if ((importance == null || ignoresImportance) && LegacyQuantKernels.canQuantize(type())) {
                 LegacyQuantKernels.quantize(type(), src, srcOffset, n, dst, dstOffset);
             } else if (iq4Search(type())) {
                 NonLinearKernels.quantize(type(), src, srcOffset, n, dst, dstOffset, importance);
