@@ -8,6 +8,7 @@ import dev.squint.core.codec.Codecs;
 import dev.squint.kernels.KQuantVectorKernels;
 import dev.squint.kernels.RowParallel;
 import dev.squint.kernels.VectorCodecs;
+import dev.squint.kernels.VectorFloatFormats;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -66,6 +67,8 @@ public final class Linear {
     private final float[] bias;
     private final boolean f32;
     private final RowDot rowDot;
+    private final boolean half;
+    private float[] actFloats = new float[0];
     private byte[] actBytes = new byte[0];
     private MemorySegment act = MemorySegment.ofArray(actBytes);
     private InputObserver observer;
@@ -79,6 +82,7 @@ public final class Linear {
         this.rowBytes = codec.rowBytes(in);
         this.bias = bias;
         this.f32 = type == GgmlType.F32;
+        this.half = type == GgmlType.F16 || type == GgmlType.BF16;
         this.rowDot = type == GgmlType.Q4_0 ? BlockDots::q4_0 : type == GgmlType.Q8_0 ? BlockDots::q8_0 : codec::dot;
         this.actCodec = fastest(codec.vecDotType());
         this.actRowBytes = actCodec.rowBytes(in);
@@ -197,6 +201,22 @@ public final class Linear {
         threads.forRows(tokens, (from, to) -> {
             for (int t = from; t < to; t++) actCodec.quantizeRow(x, t * in, in, a, t * actRowBytes, null);
         });
+        if (half) {
+            // F16/BF16: both sides hold 16-bit floats, so decode the rounded activations and each weight row
+            // once, then take float dots (ggml's F16 dot also multiplies and sums in float)
+            if (actFloats.length < tokens * in) actFloats = new float[tokens * in];
+            float[] xr = actFloats;
+            for (int t = 0; t < tokens; t++) halfRow(a, t * actRowBytes, xr, t * in);
+            threads.forRows(out, (from, to) -> {
+                float[] row = new float[in]; // one per range, not per row
+                for (int j = from; j < to; j++) {
+                    halfRow(weight, j * rowBytes, row, 0);
+                    float b = bias == null ? 0f : bias[j];
+                    for (int t = 0; t < tokens; t++) y[t * out + j] = floatDot(row, xr, t * in) + b;
+                }
+            });
+            return;
+        }
         threads.forRows(out, (from, to) -> {
             for (int j = from; j < to; j++) {
                 float b = bias == null ? 0f : bias[j];
@@ -226,6 +246,22 @@ public final class Linear {
                 y[t * out + j] = s + b;
             }
         }
+    }
+
+    private void halfRow(MemorySegment src, long off, float[] dst, int dstOff) {
+        if (codec.type() == GgmlType.F16) VectorFloatFormats.f16ToF32Row(src, off, dst, dstOff, in);
+        else VectorFloatFormats.bf16ToF32Row(src, off, dst, dstOff, in);
+    }
+
+    private float floatDot(float[] w, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(FS);
+        int bound = FS.loopBound(in), i = 0;
+        for (; i < bound; i += FS.length()) {
+            acc = FloatVector.fromArray(FS, w, i).fma(FloatVector.fromArray(FS, x, xo + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < in; i++) s += w[i] * x[xo + i];
+        return s;
     }
 
     /** Dequantizes weight row {@code j} into {@code dst}. */
