@@ -5,9 +5,18 @@ import dev.squint.core.SquintException;
 import dev.squint.core.Tensor;
 import dev.squint.core.codec.BlockCodec;
 import dev.squint.core.codec.Codecs;
+import dev.squint.kernels.KQuantVectorKernels;
 import dev.squint.kernels.RowParallel;
+import dev.squint.kernels.VectorCodecs;
+import dev.squint.kernels.VectorFloatFormats;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * A linear layer {@code y = x · Wᵀ + b} whose weight stays in its stored type (F32, F16, BF16 or
@@ -16,27 +25,71 @@ import java.lang.foreign.MemorySegment;
  * output element is computed by one thread in a fixed order, so results do not depend on the
  * thread count.
  *
- * <p>This reference path dequantizes one weight row at a time into a per-thread scratch row and
- * takes float dot products with every token, so a row is decoded once per call however many
- * tokens there are (batched prompts amortise it).
+ * <p><b>Numerics, as ggml's CPU matmul.</b> Every token row of {@code x} is first converted to the
+ * weight codec's activation type ({@link BlockCodec#vecDotType()}: F32 for F32 weights, F16 for F16,
+ * Q8_0 for Q4_0/Q8_0/Q5_0, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants), then each output is the codec's
+ * dot of a stored weight row with a converted token row. This is what llama.cpp computes, so logits
+ * agree with its to float rounding. F32 weights take a Vector API dot straight from the mapped rows;
+ * Q4_0 and Q8_0 use {@link BlockDots} (llama.cpp's AVX2 accumulation order, one reduction per row); the
+ * other block types use the codec dots of squint-kernels (Q4_K/Q6_K vector dots patched in).
+ *
+ * <p>A weight row is read once per call and dotted with every token, so batched prompts amortise it.
+ * The converted-activation buffer is kept between calls (grown when a larger batch arrives), so a
+ * steady decode loop allocates nothing; one instance serves one forward pass at a time.
+ *
+ * <p>{@link #dynamic} builds the W8A8 variant: weights re-quantized once to Q8_0 on load, activations
+ * quantized per token to Q8_0 on the fly, integer dot products inside each block.
  */
 public final class Linear {
+    /** A weight row (at {@code wo}) dotted with an activation row in the codec's vecDotType (at {@code ao}). */
+    @FunctionalInterface
+    interface RowDot {
+        float dot(int n, MemorySegment w, long wo, MemorySegment a, long ao);
+    }
+
+    /** Sees each batch of inputs before it is multiplied (importance-matrix collection). */
+    @FunctionalInterface
+    public interface InputObserver {
+        void accept(Linear layer, float[] x, int tokens);
+    }
+
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private final String name;
     private final MemorySegment weight;
     private final BlockCodec codec;
+    private final BlockCodec actCodec;
     private final int in;
     private final int out;
     private final long rowBytes;
+    private final long actRowBytes;
     private final float[] bias;
+    private final boolean f32;
+    private final RowDot rowDot;
+    private final boolean half;
+    private float[] actFloats = new float[0];
+    private byte[] actBytes = new byte[0];
+    private MemorySegment act = MemorySegment.ofArray(actBytes);
+    private InputObserver observer;
 
-    private Linear(String name, MemorySegment weight, BlockCodec codec, int in, int out, float[] bias) {
+    private Linear(String name, MemorySegment weight, GgmlType type, int in, int out, float[] bias) {
         this.name = name;
         this.weight = weight;
-        this.codec = codec;
+        this.codec = fastest(type);
         this.in = in;
         this.out = out;
         this.rowBytes = codec.rowBytes(in);
         this.bias = bias;
+        this.f32 = type == GgmlType.F32;
+        this.half = type == GgmlType.F16 || type == GgmlType.BF16;
+        this.rowDot = type == GgmlType.Q4_0 ? BlockDots::q4_0 : type == GgmlType.Q8_0 ? BlockDots::q8_0 : codec::dot;
+        this.actCodec = fastest(codec.vecDotType());
+        this.actRowBytes = actCodec.rowBytes(in);
+        if (in % codec.vecDotType().blockSize() != 0 || in % type.blockSize() != 0) {
+            throw new SquintException("tensor " + name + ": rows of " + in + " values are not a multiple of the "
+                    + type + " block size " + type.blockSize());
+        }
     }
 
     /**
@@ -44,13 +97,37 @@ public final class Linear {
      * @param bias   {@code out} values, or null
      */
     public static Linear of(Tensor weight, float[] bias) {
+        int[] dims = check(weight, bias);
+        GgmlType type = typeOf(weight);
+        return new Linear(weight.name(), weight.data(), type, dims[1], dims[0], bias);
+    }
+
+    /**
+     * The W8A8 form of {@code weight}: its rows re-quantized to Q8_0 once (kept as is if already Q8_0),
+     * so every product runs as int8 × int8 block dots with per-token Q8_0 activations. Rows whose length
+     * is not a multiple of 32 cannot be Q8_0 blocks; those layers keep their stored type.
+     */
+    public static Linear dynamic(Tensor weight, float[] bias, Arena arena) {
+        int[] dims = check(weight, bias);
+        GgmlType type = typeOf(weight);
+        int out = dims[0], in = dims[1];
+        if (type == GgmlType.Q8_0 || in % 32 != 0) return new Linear(weight.name(), weight.data(), type, in, out, bias);
+        Linear stored = new Linear(weight.name(), weight.data(), type, in, out, bias);
+        BlockCodec q8 = fastest(GgmlType.Q8_0);
+        long qRow = q8.rowBytes(in);
+        MemorySegment q = arena.allocate(qRow * out, 16);
+        float[] row = new float[in];
+        for (int j = 0; j < out; j++) {
+            stored.row(j, row);
+            q8.quantizeRow(row, 0, in, q, j * qRow, null);
+        }
+        return new Linear(weight.name(), q, GgmlType.Q8_0, in, out, bias);
+    }
+
+    private static int[] check(Tensor weight, float[] bias) {
         if (weight.shape().rank() != 2) {
             throw new SquintException("tensor " + weight.name() + ": a linear weight must be 2-D, got " + weight.shape());
         }
-        GgmlType type = GgmlType.of(weight.dtype()).orElseThrow(() -> new SquintException(
-                "tensor " + weight.name() + ": dtype " + weight.dtype().name() + " cannot run in a linear layer"));
-        BlockCodec codec = Codecs.find(type).orElseThrow(() -> new SquintException(
-                "tensor " + weight.name() + ": no kernel for " + type + " yet"));
         long out = weight.shape().dim(0), in = weight.shape().dim(1);
         if (in > Integer.MAX_VALUE || out > Integer.MAX_VALUE) {
             throw new SquintException("tensor " + weight.name() + ": shape " + weight.shape() + " too large for one layer");
@@ -58,7 +135,37 @@ public final class Linear {
         if (bias != null && bias.length != out) {
             throw new SquintException("tensor " + weight.name() + ": bias has " + bias.length + " values for " + out + " outputs");
         }
-        return new Linear(weight.name(), weight.data(), codec, (int) in, (int) out, bias);
+        return new int[] {(int) out, (int) in};
+    }
+
+    private static GgmlType typeOf(Tensor weight) {
+        GgmlType type = GgmlType.of(weight.dtype()).orElseThrow(() -> new SquintException(
+                "tensor " + weight.name() + ": dtype " + weight.dtype().name() + " cannot run in a linear layer"));
+        if (Codecs.find(type).isEmpty()) {
+            java.util.List<GgmlType> supported = java.util.Arrays.stream(GgmlType.values()).filter(t -> Codecs.find(t).isPresent()).toList();
+            throw new SquintException("tensor " + weight.name() + ": type " + type + " is not supported; supported: " + supported);
+        }
+        return type;
+    }
+
+    /** The vector codec where squint-kernels has one, with the K-quant vector dots patched in. */
+    private static BlockCodec fastest(GgmlType type) {
+        BlockCodec base = VectorCodecs.of(type);
+        if (type != GgmlType.Q4_K && type != GgmlType.Q6_K) return base;
+        return new BlockCodec() {
+            @Override public GgmlType type() { return type; }
+            @Override public GgmlType vecDotType() { return base.vecDotType(); }
+            @Override public void quantizeRow(float[] src, int so, int n, MemorySegment dst, long d, float[] imp) {
+                base.quantizeRow(src, so, n, dst, d, imp);
+            }
+            @Override public void dequantizeRow(MemorySegment src, long so, float[] dst, int d, int n) {
+                if (type == GgmlType.Q4_K) KQuantVectorKernels.dequantizeQ4K(src, so, dst, d, n);
+                else KQuantVectorKernels.dequantizeQ6K(src, so, dst, d, n);
+            }
+            @Override public float dot(int n, MemorySegment x, long xo, MemorySegment y, long yo) {
+                return type == GgmlType.Q4_K ? KQuantVectorKernels.dotQ4K(n, x, xo, y, yo) : KQuantVectorKernels.dotQ6K(n, x, xo, y, yo);
+            }
+        };
     }
 
     public String name() { return name; }
@@ -69,39 +176,96 @@ public final class Linear {
 
     public GgmlType type() { return codec.type(); }
 
+    /** Bytes of weight data one forward pass reads (each row once). */
+    public long weightBytes() { return rowBytes * out; }
+
+    /** Installs (or with null removes) an observer of this layer's inputs. */
+    public void observe(InputObserver observer) { this.observer = observer; }
+
     /** Computes {@code y[tokens × out]} from {@code x[tokens × in]}. */
     public void forward(float[] x, int tokens, float[] y, RowParallel threads) {
         if (x.length < (long) tokens * in || y.length < (long) tokens * out) {
             throw new IllegalArgumentException(name + ": buffers too small for " + tokens + " tokens");
         }
+        if (observer != null) observer.accept(this, x, tokens);
+        if (f32) {
+            threads.forRows(out, (from, to) -> f32Rows(x, tokens, y, from, to));
+            return;
+        }
+        long need = actRowBytes * tokens;
+        if (actBytes.length < need) {
+            actBytes = new byte[(int) need];
+            act = MemorySegment.ofArray(actBytes);
+        }
+        MemorySegment a = act;
+        threads.forRows(tokens, (from, to) -> {
+            for (int t = from; t < to; t++) actCodec.quantizeRow(x, t * in, in, a, t * actRowBytes, null);
+        });
+        if (half) {
+            // F16/BF16: both sides hold 16-bit floats, so decode the rounded activations and each weight row
+            // once, then take float dots (ggml's F16 dot also multiplies and sums in float)
+            if (actFloats.length < tokens * in) actFloats = new float[tokens * in];
+            float[] xr = actFloats;
+            for (int t = 0; t < tokens; t++) halfRow(a, t * actRowBytes, xr, t * in);
+            threads.forRows(out, (from, to) -> {
+                float[] row = new float[in]; // one per range, not per row
+                for (int j = from; j < to; j++) {
+                    halfRow(weight, j * rowBytes, row, 0);
+                    float b = bias == null ? 0f : bias[j];
+                    for (int t = 0; t < tokens; t++) y[t * out + j] = floatDot(row, xr, t * in) + b;
+                }
+            });
+            return;
+        }
         threads.forRows(out, (from, to) -> {
-            float[] row = new float[in]; // one per range, not per row: the hot loop allocates nothing
             for (int j = from; j < to; j++) {
-                codec.dequantizeRow(weight, j * rowBytes, row, 0, in);
                 float b = bias == null ? 0f : bias[j];
+                long w = j * rowBytes;
                 for (int t = 0; t < tokens; t++) {
-                    y[t * out + j] = dot(row, x, t * in, in) + b;
+                    y[t * out + j] = rowDot.dot(in, weight, w, a, t * actRowBytes) + b;
                 }
             }
         });
     }
 
+    private void f32Rows(float[] x, int tokens, float[] y, int from, int to) {
+        int bound = FS.loopBound(in);
+        for (int j = from; j < to; j++) {
+            float b = bias == null ? 0f : bias[j];
+            long w = j * rowBytes;
+            for (int t = 0; t < tokens; t++) {
+                int xo = t * in;
+                FloatVector acc = FloatVector.zero(FS);
+                int i = 0;
+                for (; i < bound; i += FS.length()) {
+                    FloatVector wv = FloatVector.fromMemorySegment(FS, weight, w + 4L * i, ByteOrder.LITTLE_ENDIAN);
+                    acc = wv.fma(FloatVector.fromArray(FS, x, xo + i), acc);
+                }
+                float s = acc.reduceLanes(VectorOperators.ADD);
+                for (; i < in; i++) s += weight.get(LE_FLOAT, w + 4L * i) * x[xo + i];
+                y[t * out + j] = s + b;
+            }
+        }
+    }
+
+    private void halfRow(MemorySegment src, long off, float[] dst, int dstOff) {
+        if (codec.type() == GgmlType.F16) VectorFloatFormats.f16ToF32Row(src, off, dst, dstOff, in);
+        else VectorFloatFormats.bf16ToF32Row(src, off, dst, dstOff, in);
+    }
+
+    private float floatDot(float[] w, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(FS);
+        int bound = FS.loopBound(in), i = 0;
+        for (; i < bound; i += FS.length()) {
+            acc = FloatVector.fromArray(FS, w, i).fma(FloatVector.fromArray(FS, x, xo + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < in; i++) s += w[i] * x[xo + i];
+        return s;
+    }
+
     /** Dequantizes weight row {@code j} into {@code dst}. */
     public void row(int j, float[] dst) {
         codec.dequantizeRow(weight, j * rowBytes, dst, 0, in);
-    }
-
-    private static float dot(float[] w, float[] x, int xOff, int n) {
-        // four partial sums: independent chains let the JIT pipeline the adds
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            s0 += w[i] * x[xOff + i];
-            s1 += w[i + 1] * x[xOff + i + 1];
-            s2 += w[i + 2] * x[xOff + i + 2];
-            s3 += w[i + 3] * x[xOff + i + 3];
-        }
-        for (; i < n; i++) s0 += w[i] * x[xOff + i];
-        return (s0 + s1) + (s2 + s3);
     }
 }

@@ -62,4 +62,34 @@ class LinearTest {
         }
         for (int j = 0; j < out; j++) assertThat(y[j]).isCloseTo(w[j * in + 3], within(0.05f));
     }
+
+    @Test
+    void halfPrecisionWeightsMultiplyF16RoundedActivations() {
+        int out = 5, in = 37, tokens = 3; // odd width: vector loop and scalar tail
+        Random rnd = new Random(11);
+        float[] w = new float[out * in], x = new float[tokens * in];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        for (GgmlType type : new GgmlType[] {GgmlType.F16, GgmlType.BF16}) {
+            MemorySegment seg = MemorySegment.ofArray(new byte[w.length * 2]);
+            Codecs.quantizeChunk(type, w, 0, out, in, seg, 0, null);
+            Linear lin = Linear.of(new Tensor(TensorInfo.of("w", type.toDType(), Shape.of(out, in)), seg), null);
+            float[] y = new float[tokens * out];
+            try (RowParallel two = new RowParallel(2)) {
+                lin.forward(x, tokens, y, two);
+            }
+            float[] row = new float[in], xr = new float[in];
+            MemorySegment xs = MemorySegment.ofArray(new byte[in * 2]);
+            for (int t = 0; t < tokens; t++) {
+                Codecs.of(type).quantizeRow(x, t * in, in, xs, 0, null);
+                Codecs.of(type).dequantizeRow(xs, 0, xr, 0, in);
+                for (int j = 0; j < out; j++) {
+                    lin.row(j, row);
+                    double ref = 0;
+                    for (int i = 0; i < in; i++) ref += (double) row[i] * xr[i];
+                    assertThat(y[t * out + j]).isCloseTo((float) ref, within(1e-4f));
+                }
+            }
+        }
+    }
 }
