@@ -24,6 +24,7 @@ public final class BertEncoder implements AutoCloseable {
     private final WordPieceTokenizer tokenizer;
     private final RowParallel threads;
     private final BertConfig config;
+    static final int TOKEN_CHUNK = 64;
 
     public BertEncoder(BertWeights weights, WordPieceTokenizer tokenizer, RowParallel threads) {
         this.weights = weights;
@@ -119,8 +120,24 @@ public final class BertEncoder implements AutoCloseable {
         return pool(x, start);
     }
 
+    /**
+     * {@code y = d(x) + bias}, in chunks of {@link #TOKEN_CHUNK} tokens: a projection streams every
+     * token row once per weight row, so a chunk's activations must stay in the core's cache
+     * (64 × 1536 floats = 384 KB at most, within L2), whatever the batch size.
+     */
     private void project(Dense d, float[] x, int tokens, float[] y) {
-        d.forward(x, tokens, y, threads);
+        int in = d.in(), out = d.out();
+        if (tokens <= TOKEN_CHUNK) {
+            d.forward(x, tokens, y, threads);
+        } else {
+            float[] xc = new float[TOKEN_CHUNK * in], yc = new float[TOKEN_CHUNK * out];
+            for (int t0 = 0; t0 < tokens; t0 += TOKEN_CHUNK) {
+                int n = Math.min(TOKEN_CHUNK, tokens - t0);
+                System.arraycopy(x, t0 * in, xc, 0, n * in);
+                d.forward(xc, n, yc, threads);
+                System.arraycopy(yc, 0, y, t0 * out, n * out);
+            }
+        }
         float[] bias = d.bias();
         if (bias == null) return;
         int n = d.out();

@@ -171,4 +171,43 @@ public final class EncoderEval {
         }
         return r;
     }
+
+    /** One row of the format table: STS quality of a format and its fidelity to FP32 on the same sentences. */
+    public record FormatRow(WeightFormat format, String storedAs, long projectionBytes, StsResult sts,
+                            double meanCosineToFp32, double minCosineToFp32) {}
+
+    /**
+     * Converts {@code base}'s projections to each format in memory and measures it on {@code pairs}:
+     * Spearman/Pearson against the gold scores, and cosine of every sentence embedding to FP32's.
+     */
+    public static List<FormatRow> formatTable(BertEncoder base, List<StsPair> pairs, List<WeightFormat> formats, int batch,
+                                              java.util.function.Consumer<FormatRow> progress) {
+        List<String> sentences = new ArrayList<>();
+        for (StsPair p : pairs) sentences.add(p.first());
+        for (StsPair p : pairs) sentences.add(p.second());
+        float[][] reference = base.embedAll(sentences, batch);
+        List<FormatRow> rows = new ArrayList<>();
+        for (WeightFormat f : formats) {
+            BertWeights w = f.apply(base.weights());
+            try {
+                BertEncoder enc = base.withWeights(w);
+                float[][] e = f == WeightFormat.FP32 ? reference : enc.embedAll(sentences, batch);
+                double[] cos = new double[pairs.size()], gold = new double[pairs.size()];
+                for (int i = 0; i < pairs.size(); i++) {
+                    cos[i] = cosine(e[i], e[i + pairs.size()]);
+                    gold[i] = pairs.get(i).gold();
+                }
+                Fidelity fid = fidelity(reference, e, 0);
+                java.util.Set<String> kinds = new java.util.TreeSet<>();
+                for (BertWeights.Layer l : w.layers()) for (Dense d : l.projections()) kinds.add(d.kind());
+                FormatRow row = new FormatRow(f, String.join("+", kinds), w.projectionBytes(),
+                        new StsResult(pairs.size(), spearman(cos, gold), pearson(cos, gold)), fid.meanCosine(), fid.minCosine());
+                rows.add(row);
+                if (progress != null) progress.accept(row);
+            } finally {
+                if (f != WeightFormat.FP32) w.close();
+            }
+        }
+        return rows;
+    }
 }
