@@ -60,10 +60,13 @@ class DynamicInt8DenseTest {
                 int s = 0;
                 for (int i = 0; i < in; i++) s += qw[i] * qx[i];
                 assertThat(y[t * out + j]).isEqualTo(s * sw * sx);
-                // and close to the float product: the error of two half-step roundings
-                double exact = 0;
-                for (int i = 0; i < in; i++) exact += (double) w[j * in + i] * x[t * in + i];
-                assertThat(Math.abs(y[t * out + j] - exact)).isLessThan(0.1 + 0.02 * Math.abs(exact));
+                // and within the rounding bound of the float product: |w·x − w'·x'| ≤ Σ |w|·sx/2 + |x'|·sw/2
+                double exact = 0, bound = 0;
+                for (int i = 0; i < in; i++) {
+                    exact += (double) w[j * in + i] * x[t * in + i];
+                    bound += Math.abs(w[j * in + i]) * sx / 2 + Math.abs(qx[i] * sx) * sw / 2;
+                }
+                assertThat(Math.abs(y[t * out + j] - exact)).isLessThanOrEqualTo(bound * 1.001 + 1e-5);
             }
         }
     }
