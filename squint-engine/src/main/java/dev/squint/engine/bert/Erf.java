@@ -18,6 +18,20 @@ public final class Erf {
     private static final double ONE_OVER_SQRT_PI = 1 / Math.sqrt(Math.PI);
     private static final double SERIES_LIMIT = 2.5;
     private static final int FRACTION_TERMS = 60;
+    /**
+     * Maclaurin coefficients {@code (-1)ⁿ / (n! (2n+1))}, n = 0..40, evaluated by Horner in x²
+     * (multiplications only: GELU calls this for every feed-forward activation). The first omitted
+     * term at x = 2.5 is below 3e-18.
+     */
+    private static final double[] SERIES = new double[41];
+
+    static {
+        double factorial = 1;
+        for (int n = 0; n < SERIES.length; n++) {
+            if (n > 0) factorial *= n;
+            SERIES[n] = (n % 2 == 0 ? 1 : -1) / (factorial * (2 * n + 1));
+        }
+    }
 
     private Erf() {}
 
@@ -26,14 +40,9 @@ public final class Erf {
         double a = Math.abs(x);
         double r;
         if (a < SERIES_LIMIT) {
-            double x2 = a * a, term = a, sum = a;
-            for (int n = 1; n < 200; n++) {
-                term *= -x2 / n;
-                double add = term / (2 * n + 1);
-                sum += add;
-                if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-            }
-            r = TWO_OVER_SQRT_PI * sum;
+            double x2 = a * a, p = SERIES[SERIES.length - 1];
+            for (int n = SERIES.length - 2; n >= 0; n--) p = p * x2 + SERIES[n];
+            r = TWO_OVER_SQRT_PI * a * p;
         } else if (a > 6) {
             r = 1; // erfc(6) ≈ 2e-17, below double resolution near 1
         } else {
