@@ -113,7 +113,7 @@ public enum WeightFormat {
                 MemorySegment seg = arena.allocate(4L * deq.length, 64);
                 MemorySegment.copy(deq, 0, seg, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, deq.length);
                 Linear linear = Linear.of(new Tensor(TensorInfo.of(label, GgmlType.F32.toDType(), Shape.of(out, in)), seg), null);
-                return wrap(linear, d.bias(), q.storageBytes(), label);
+                return wrap(linear, d.bias(), q.storageBytes(), this == INT8 ? "I8/ch→F32" : "I4/g32→F32");
             }
             default: {
                 GgmlType type = typeFor(in).orElseThrow();

