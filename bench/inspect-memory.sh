@@ -1,31 +1,42 @@
 #!/usr/bin/env bash
-# Memory benchmark for opening a large model: writes a ~10 GB sparse llama-shaped F16 GGUF (holes
-# for the tensor data, so it costs a few MB of disk), opens it in a JVM limited to 64 MB of heap
-# the way `squint inspect` does, touches bytes of the last tensor (past 4 GiB), and reports the
-# peak heap and peak RSS. The file is deleted afterwards.
+# Memory benchmark for opening models larger than the heap: writes a ~10 GB sparse llama-shaped
+# F16 GGUF and a ~10 GB sparse BF16 safetensors file (holes for the tensor data, so they cost a few
+# MB of disk), runs `squint inspect` on each in a JVM limited to 64 MB of heap, then opens each with
+# OpenModel, which also reads bytes of the last tensor (past 4 GiB). Reports peak heap and peak RSS.
+# The files are deleted afterwards.
 #
-# Usage: bench/inspect-memory.sh [OUTPUT.gguf]   (GIB=10 sets the size; REBUILD=1 rebuilds the jar)
+# Usage: bench/inspect-memory.sh [DIR]   (GIB=10 sets the size; REBUILD=1 rebuilds the jars)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/scripts/find-jdk.sh"
 java="$JAVA_HOME/bin/java"
-jar="$root/squint-bench/target/squint-bench.jar"
-if [ ! -f "$jar" ] || [ "${REBUILD:-0}" = 1 ]; then
-  (cd "$root" && mvn -q -B -ntp package -pl squint-bench -am -DskipTests)
+bench="$root/squint-bench/target/squint-bench.jar"
+cli="$root/squint-cli/target/squint.jar"
+if [ ! -f "$bench" ] || [ ! -f "$cli" ] || [ "${REBUILD:-0}" = 1 ]; then
+  (cd "$root" && mvn -q -B -ntp package -DskipTests)
 fi
-out="${1:-${TMPDIR:-/tmp}/squint-sparse-$$.gguf}"
-trap 'rm -f "$out"' EXIT
+dir="${1:-${TMPDIR:-/tmp}}"
+gguf="$dir/squint-sparse-$$.gguf"
+st="$dir/squint-sparse-$$.safetensors"
+trap 'rm -f "$gguf" "$st"' EXIT
 
-"$java" -cp "$jar" dev.squint.bench.SparseGguf "$out" "${GIB:-10}"
-echo "on disk: $(du -k "$out" | cut -f1) KiB allocated, $(stat -c %s "$out") bytes apparent"
+"$java" -cp "$bench" dev.squint.bench.SparseGguf "$gguf" "${GIB:-10}"
+"$java" -cp "$bench" dev.squint.bench.SparseSafetensors "$st" "${GIB:-10}"
 
-cmd=("$java" -Xmx64m -cp "$jar" dev.squint.bench.OpenModel "$out")
-echo "+ ${cmd[*]}"
-if [ -x /usr/bin/time ]; then
-  log="$(mktemp)"
-  /usr/bin/time -v "${cmd[@]}" 2>"$log"
-  grep -E "Maximum resident set size|Elapsed \(wall clock\)|Exit status" "$log" | sed 's/^\s*/time: /'
-  rm -f "$log"
-else
-  "${cmd[@]}"   # OpenModel prints VmHWM (peak RSS) itself
-fi
+measure() { # label, command...
+  local label="$1"; shift
+  echo "+ $*"
+  if [ -x /usr/bin/time ]; then
+    local log; log="$(mktemp)"
+    if /usr/bin/time -v "$@" >/dev/null 2>"$log"; then status=ok; else status="FAILED"; fi
+    echo "$label: $status, peak RSS $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log") kB, wall $(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$log")"
+    rm -f "$log"
+  else
+    "$@"
+  fi
+}
+for f in "$gguf" "$st"; do
+  echo "== $(basename "$f"): $(stat -c %s "$f") bytes apparent, $(du -k "$f" | cut -f1) KiB on disk"
+  measure "squint inspect -Xmx64m" "$java" -Xmx64m --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar "$cli" inspect "$f"
+  "$java" -Xmx64m -cp "$bench" dev.squint.bench.OpenModel "$f"
+done

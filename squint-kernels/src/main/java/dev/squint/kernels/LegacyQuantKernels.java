@@ -281,11 +281,14 @@ public final class LegacyQuantKernels {
     private static void quantizeNibbles(Nibbles k, float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset) {
         checkRow(k.type, n);
         checkFinite(k.type, src, srcOffset, n);
-        IntVector[] q = new IntVector[CHUNKS];
         int top = k.fiveBit ? 31 : 15;
         for (int b = 0; b < n / 32; b++) {
             int x = srcOffset + 32 * b;
             long o = dstOffset + (long) k.bytes * b;
+            // scale, offset and rounding bias: value j's quant is min(top, trunc((x - offset)·id + bias))
+            float id;
+            float offset;
+            float bias;
             if (k.withMin) {
                 FloatVector lo = load(src, x, 0);
                 FloatVector hi = lo;
@@ -300,35 +303,44 @@ public final class LegacyQuantKernels {
                 if (min == 0) min = firstEqual(src, x, 0f, false);
                 if (max == 0) max = firstEqual(src, x, 0f, false);
                 float d = (max - min) / top;
-                float id = d != 0 ? 1.0f / d : 0.0f;
+                id = d != 0 ? 1.0f / d : 0.0f;
                 putHalf(dst, o, d);
                 putHalf(dst, o + 2, min);
-                for (int c = 0; c < CHUNKS; c++) {
-                    IntVector v = (IntVector) load(src, x, c).sub(min).mul(id).add(0.5f).convert(VectorOperators.F2I, 0);
-                    q[c] = k.fiveBit ? v : v.min(15);
-                }
+                offset = min;
+                bias = 0.5f;
             } else {
                 float amax = blockAbsMax(src, x);
                 // ggml keeps the signed value of the first element of largest magnitude (0 if all are zero)
                 float max = amax != 0 ? firstEqual(src, x, amax, true) : 0.0f;
                 float d = k.fiveBit ? max / -16 : max / -8;
-                float id = d != 0 ? 1.0f / d : 0.0f;
+                id = d != 0 ? 1.0f / d : 0.0f;
                 putHalf(dst, o, d);
-                float bias = k.fiveBit ? 16.5f : 8.5f;
-                for (int c = 0; c < CHUNKS; c++) {
-                    q[c] = ((IntVector) load(src, x, c).mul(id).add(bias).convert(VectorOperators.F2I, 0)).min(top);
-                }
+                offset = 0;
+                bias = k.fiveBit ? 16.5f : 8.5f;
             }
             long qh = 0;
-            for (int c = 0; c < CHUNKS; c++) {
-                if (k.fiveBit) qh |= q[c].and(0x10).compare(VectorOperators.NE, 0).toLong() << (c * LANES);
-            }
             for (int c = 0; c < HALF_CHUNKS; c++) {
-                IntVector packed = q[c].and(0x0F).or(q[c + HALF_CHUNKS].and(0x0F).lanewise(VectorOperators.LSHL, 4));
-                storeBytes(packed, dst, o + k.qsOffset + (long) c * LANES);
+                IntVector qLo = nibbleQuants(k, load(src, x, c), offset, id, bias, top);
+                IntVector qHi = nibbleQuants(k, load(src, x, c + HALF_CHUNKS), offset, id, bias, top);
+                if (k.fiveBit) {
+                    qh |= qLo.and(0x10).compare(VectorOperators.NE, 0).toLong() << (c * LANES);
+                    qh |= qHi.and(0x10).compare(VectorOperators.NE, 0).toLong() << (16 + c * LANES);
+                }
+                storeBytes(qLo.and(0x0F).or(qHi.and(0x0F).lanewise(VectorOperators.LSHL, 4)), dst, o + k.qsOffset + (long) c * LANES);
             }
             if (k.fiveBit) dst.set(LE_INT, o + k.qhOffset, (int) qh);
         }
+    }
+
+    /**
+     * Quants of one vector of a block. Symmetric types: {@code min(top, (int)(x·id + bias))}; Q4_1:
+     * {@code min(15, (int)((x - min)·id + 0.5))}; Q5_1 stores the plain cast, which stays within 0..31.
+     * ({@code x - 0} is exact, so the symmetric types pass offset 0.)
+     */
+    private static IntVector nibbleQuants(Nibbles k, FloatVector v, float offset, float id, float bias, int top) {
+        FloatVector scaled = k.withMin ? v.sub(offset).mul(id) : v.mul(id);
+        IntVector q = (IntVector) scaled.add(bias).convert(VectorOperators.F2I, 0);
+        return k.withMin && k.fiveBit ? q : q.min(top);
     }
 
     /**

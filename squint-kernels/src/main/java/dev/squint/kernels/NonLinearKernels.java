@@ -14,7 +14,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Vector API quantizer for IQ4_NL and IQ4_XS (layouts: core's {@code NonLinearCodecs}), the twin of
+ * Vector API kernels for IQ4_NL and IQ4_XS (layouts: core's {@code NonLinearCodecs}): IQ4_XS's
+ * dequantizer and IQ4_XS·Q8_K dot (identical results to the scalar codec: table lookups and integer
+ * sums per 32-value sub-block, floats in ggml's order), and the quantizer of both types, the twin of
  * ggml's {@code quantize_row_iq4_nl_impl} search with 7 extra trials, with or without importance.
  * Output bytes are identical to the scalar codec's: the per-element work of every trial (table
  * search, weights, products) runs lane-wise with the scalar's operations, and the two weighted
@@ -58,7 +60,7 @@ public final class NonLinearKernels {
         return idx;
     }
 
-    /** Per-thread scratch for one row. */
+    /** Scratch for one row's quantization (one per call, so calls on different threads share nothing). */
     private static final class Scratch {
         final float[] qx = new float[32];
         final float[] q2 = new float[32];
@@ -214,4 +216,62 @@ public final class NonLinearKernels {
         }
     }
 
+
+    // ---------------------------------------------------------------- IQ4_XS dequantize and dot
+
+    private static final ByteVector TABLE_BYTES = ByteVector.fromArray(B16, KVALUES, 0);
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** The 6-bit scale of sub-block {@code ib} of the IQ4_XS block at {@code o}. */
+    private static int subScale(MemorySegment s, long o, int ib) {
+        int scalesH = s.get(LE_SHORT, o + 2) & 0xFFFF;
+        int scalesL = s.get(ValueLayout.JAVA_BYTE, o + 4 + ib / 2) & 0xFF;
+        return ((scalesL >>> (4 * (ib % 2))) & 0xf) | (((scalesH >>> (2 * ib)) & 3) << 4);
+    }
+
+    /** Table values of the 16 low (or high) nibbles at {@code qs}. */
+    private static ByteVector tableValues(MemorySegment s, long qs, boolean high) {
+        ByteVector packed = ByteVector.fromMemorySegment(B16, s, qs, ByteOrder.LITTLE_ENDIAN);
+        ByteVector codes = high ? packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F) : packed.and((byte) 0x0F);
+        return codes.selectFrom(TABLE_BYTES);
+    }
+
+    /** {@code dequantize_row_iq4_xs}, identical floats to the scalar codec. Requires {@link #AVAILABLE}. */
+    public static void dequantizeIq4Xs(MemorySegment src, long srcOffset, float[] dst, int dstOffset, int n) {
+        if (n < 0 || n % 256 != 0) throw new IllegalArgumentException("IQ4_XS: row length " + n + " is not a multiple of the block size 256");
+        for (int b = 0; b < n / 256; b++) {
+            long o = srcOffset + 136L * b;
+            float d = Float.float16ToFloat(src.get(LE_SHORT, o));
+            for (int ib = 0; ib < 8; ib++) {
+                float dl = d * (subScale(src, o, ib) - 32);
+                int y = dstOffset + 256 * b + 32 * ib;
+                long qs = o + 8 + 16L * ib;
+                ((FloatVector) tableValues(src, qs, false).convertShape(VectorOperators.B2F, FS, 0)).mul(dl).intoArray(dst, y);
+                ((FloatVector) tableValues(src, qs, true).convertShape(VectorOperators.B2F, FS, 0)).mul(dl).intoArray(dst, y + 16);
+            }
+        }
+    }
+
+    /** {@code ggml_vec_dot_iq4_xs_q8_K}: same float as the scalar codec. Requires {@link #AVAILABLE}. */
+    public static float dotIq4XsQ8K(int n, MemorySegment x, long xOffset, MemorySegment y, long yOffset) {
+        if (n < 0 || n % 256 != 0) throw new IllegalArgumentException("IQ4_XS: row length " + n + " is not a multiple of the block size 256");
+        float sumf = 0;
+        for (int b = 0; b < n / 256; b++) {
+            long xo = xOffset + 136L * b;
+            long yo = yOffset + 292L * b;
+            float d4d8 = Float.float16ToFloat(x.get(LE_SHORT, xo)) * y.get(LE_FLOAT, yo);
+            for (int ib = 0; ib < 8; ib++) {
+                long qs = xo + 8 + 16L * ib;
+                long q8 = yo + 4 + 32L * ib;
+                IntVector lo = (IntVector) tableValues(x, qs, false).convertShape(VectorOperators.B2I, IS, 0);
+                IntVector hi = (IntVector) tableValues(x, qs, true).convertShape(VectorOperators.B2I, IS, 0);
+                IntVector ylo = (IntVector) ByteVector.fromMemorySegment(B16, y, q8, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, IS, 0);
+                IntVector yhi = (IntVector) ByteVector.fromMemorySegment(B16, y, q8 + 16, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, IS, 0);
+                int sumi = lo.mul(ylo).add(hi.mul(yhi)).reduceLanes(VectorOperators.ADD);
+                float dl = d4d8 * (subScale(x, xo, ib) - 32);
+                sumf += dl * sumi;
+            }
+        }
+        return sumf;
+    }
 }

@@ -43,7 +43,9 @@ public final class VectorCodecs {
 
         @Override
         public void quantizeRow(float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset, float[] importance) {
-            if (importance == null && LegacyQuantKernels.canQuantize(type())) {
+            // Q8_0/Q8_1 ignore importance (as ggml), so their vector quantizer serves both cases
+            boolean ignoresImportance = type() == GgmlType.Q8_0 || type() == GgmlType.Q8_1;
+            if ((importance == null || ignoresImportance) && LegacyQuantKernels.canQuantize(type())) {
                 LegacyQuantKernels.quantize(type(), src, srcOffset, n, dst, dstOffset);
             } else if (iq4Search(type())) {
                 NonLinearKernels.quantize(type(), src, srcOffset, n, dst, dstOffset, importance);
@@ -55,13 +57,15 @@ public final class VectorCodecs {
         @Override
         public void dequantizeRow(MemorySegment src, long srcOffset, float[] dst, int dstOffset, int n) {
             if (LegacyQuantKernels.canDequantize(type())) LegacyQuantKernels.dequantize(type(), src, srcOffset, dst, dstOffset, n);
+            else if (iq4Search(type()) && type() == GgmlType.IQ4_XS) NonLinearKernels.dequantizeIq4Xs(src, srcOffset, dst, dstOffset, n);
             else scalar.dequantizeRow(src, srcOffset, dst, dstOffset, n);
         }
 
         @Override
         public float dot(int n, MemorySegment x, long xOffset, MemorySegment y, long yOffset) {
-            return LegacyQuantKernels.canDot(type()) ? LegacyQuantKernels.dot(type(), n, x, xOffset, y, yOffset)
-                                                      : scalar.dot(n, x, xOffset, y, yOffset);
+            if (LegacyQuantKernels.canDot(type())) return LegacyQuantKernels.dot(type(), n, x, xOffset, y, yOffset);
+            if (iq4Search(type()) && type() == GgmlType.IQ4_XS) return NonLinearKernels.dotIq4XsQ8K(n, x, xOffset, y, yOffset);
+            return scalar.dot(n, x, xOffset, y, yOffset);
         }
     }
 }

@@ -222,4 +222,28 @@ class LegacyQuantKernelsTest {
         assertThatThrownBy(() -> NonLinearKernels.quantize(t, bad, 0, t.blockSize(), MemorySegment.ofArray(new byte[200]), 0, null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("element 9");
     }
+
+    @Test
+    void iq4XsDequantizeAndDotEqualTheScalarCodec() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(NonLinearKernels.AVAILABLE, "needs 16 float lanes");
+        BlockCodec codec = Codecs.of(GgmlType.IQ4_XS);
+        SplittableRandom rnd = new SplittableRandom(23);
+        for (int blocks : new int[] {1, 3, 5}) {
+            int n = 256 * blocks;
+            byte[] q = new byte[(int) GgmlType.IQ4_XS.bytesFor(n)];
+            rnd.nextBytes(q); // every code and 6-bit scale
+            MemorySegment seg = MemorySegment.ofArray(q);
+            for (int b = 0; b < blocks; b++) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, 136L * b, Float.floatToFloat16((float) rnd.nextGaussian()));
+            float[] expected = new float[n];
+            float[] actual = new float[n];
+            codec.dequantizeRow(seg, 0, expected, 0, n);
+            NonLinearKernels.dequantizeIq4Xs(seg, 0, actual, 0, n);
+            assertThat(actual).as("%d blocks", blocks).isEqualTo(expected);
+            MemorySegment y = MemorySegment.ofArray(new byte[(int) GgmlType.Q8_K.bytesFor(n)]);
+            Codecs.of(GgmlType.Q8_K).quantizeRow(data(n, 500 + blocks), 0, n, y, 0, null);
+            assertThat(Float.floatToRawIntBits(NonLinearKernels.dotIq4XsQ8K(n, seg, 0, y, 0)))
+                    .isEqualTo(Float.floatToRawIntBits(codec.dot(n, seg, 0, y, 0)));
+            assertThat(VectorCodecs.of(GgmlType.IQ4_XS).dot(n, seg, 0, y, 0)).isEqualTo(codec.dot(n, seg, 0, y, 0));
+        }
+    }
 }

@@ -106,8 +106,9 @@ final class GgmlBlockCodecs {
     }
 
     /**
-     * ggml's {@code ggml_validate_row_data} for this family: every F16 scale field (and Q4_1/Q5_1's min,
-     * Q8_1's sum) must be finite. {@code bytes} must be a whole number of blocks.
+     * ggml's {@code ggml_validate_row_data} for this family: every F16 scale field (and Q4_1/Q5_1's min)
+     * must be finite. ggml has no case for Q8_1 (never stored in files; it answers "invalid type");
+     * here Q8_1's d and s are checked the same way. {@code bytes} must be a whole number of blocks.
      *
      * @return the index of the first block holding a NaN/infinite scale, or -1 if the data is valid
      */

@@ -41,20 +41,14 @@ class GgmlBlockCodecsTest {
         return seg;
     }
 
-    /** The activation row a dot needs, quantized with the reference quantizer of {@code t.vecDotType()}. */
+    /** The activation row a dot needs, quantized with the reference quantizer of the vec-dot type (Q8_0, Q8_1, Q8_K). */
     static MemorySegment quantizeVecDot(GgmlType vt, float[] y) {
-        if (vt == GgmlType.Q8_K) {
-            MemorySegment seg = MemorySegment.ofArray(new byte[y.length / 256 * Q8KTestQuantizer.BLOCK_BYTES]);
-            Q8KTestQuantizer.quantize(y, y.length, seg);
-            return seg;
-        }
         return quantize(vt, y, null);
     }
 
     static float[] dequantizeVecDot(GgmlType vt, MemorySegment q, int n) {
         float[] out = new float[n];
-        if (vt == GgmlType.Q8_K) Q8KTestQuantizer.dequantize(q, n, out);
-        else Codecs.of(vt).dequantizeRow(q, 0, out, 0, n);
+        Codecs.of(vt).dequantizeRow(q, 0, out, 0, n);
         return out;
     }
 
