@@ -40,8 +40,11 @@ public final class Erf {
         double a = Math.abs(x);
         double r;
         if (a < SERIES_LIMIT) {
-            double x2 = a * a, p = SERIES[SERIES.length - 1];
-            for (int n = SERIES.length - 2; n >= 0; n--) p = p * x2 + SERIES[n];
+            // fewer terms where they suffice (most GELU inputs are small): the first omitted term is
+            // below 5e-18 for |x| < 1 (18 terms) and below 1e-19 for |x| < 1.75 (30 terms)
+            int terms = a < 1 ? 18 : a < 1.75 ? 30 : SERIES.length;
+            double x2 = a * a, p = SERIES[terms - 1];
+            for (int n = terms - 2; n >= 0; n--) p = p * x2 + SERIES[n];
             r = TWO_OVER_SQRT_PI * a * p;
         } else if (a > 6) {
             r = 1; // erfc(6) ≈ 2e-17, below double resolution near 1

@@ -23,13 +23,18 @@ class ErfTest {
     }
 
     @Test
-    void isMonotoneAcrossTheSwitchBetweenExpansions() {
-        double prev = Erf.erf(2.49);
-        for (double x = 2.49; x < 2.51; x += 1e-4) {
-            double v = Erf.erf(x);
-            assertThat(v).isGreaterThanOrEqualTo(prev);
-            prev = v;
+    void isMonotoneAcrossEverySwitchOfExpansionOrTermCount() {
+        for (double edge : new double[]{1, 1.75, 2.5, 6}) {
+            double prev = Erf.erf(edge - 0.01);
+            for (double x = edge - 0.01; x < edge + 0.01; x += 1e-4) {
+                double v = Erf.erf(x);
+                assertThat(v).as("erf(%s)", x).isGreaterThanOrEqualTo(prev);
+                prev = v;
+            }
         }
+        // both sides of the term-count switches agree with the reference
+        assertThat(Erf.erf(0.9999999)).isCloseTo(0.842700751438961, offset(1e-14));
+        assertThat(Erf.erf(1.7499999)).isCloseTo(0.9866716659416819, offset(1e-14));
     }
 
     @Test
