@@ -1,0 +1,242 @@
+package dev.squint.engine.bert;
+
+import dev.squint.engine.tokenizer.WordPieceTokenizer;
+import dev.squint.kernels.RowParallel;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A BERT sentence encoder: tokens → embeddings (word + position + token type, LayerNorm) →
+ * post-LayerNorm blocks (bidirectional self-attention, residual, LayerNorm; GELU feed-forward,
+ * residual, LayerNorm) → mean or CLS pooling → optional L2 normalisation.
+ *
+ * <p>Batches are packed: only positions whose attention mask is 1 are computed, and each token
+ * attends to the unmasked tokens of its own sequence — the same result as adding a large negative
+ * bias at masked positions (which makes their softmax weight exactly 0 in float), without
+ * spending projections on padding. Position ids are the positions in the padded row.
+ *
+ * <p>Thread-safe for concurrent {@link #embed} calls only if the {@link RowParallel} is; the CLI
+ * and tests use one encoder per thread.
+ */
+public final class BertEncoder implements AutoCloseable {
+    private final BertWeights weights;
+    private final WordPieceTokenizer tokenizer;
+    private final RowParallel threads;
+    private final BertConfig config;
+    static final int TOKEN_CHUNK = 64;
+
+    public BertEncoder(BertWeights weights, WordPieceTokenizer tokenizer, RowParallel threads) {
+        this.weights = weights;
+        this.tokenizer = tokenizer;
+        this.threads = threads;
+        this.config = weights.config();
+        if (tokenizer.maxLength() > config.maxPositions()) {
+            throw new IllegalArgumentException("tokenizer allows " + tokenizer.maxLength() + " tokens, the model has " + config.maxPositions() + " positions");
+        }
+        if (tokenizer.vocabSize() > config.vocab()) {
+            throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " tokens, the embedding table " + config.vocab());
+        }
+    }
+
+    public BertConfig config() { return config; }
+
+    public BertWeights weights() { return weights; }
+
+    public WordPieceTokenizer tokenizer() { return tokenizer; }
+
+    public RowParallel threads() { return threads; }
+
+    /** The same tokenizer and threads over other weights (e.g. a quantized copy). */
+    public BertEncoder withWeights(BertWeights other) {
+        return new BertEncoder(other, tokenizer, threads);
+    }
+
+    /** Sentence embeddings of {@code texts}, run as one batch. */
+    public float[][] embed(List<String> texts) {
+        if (texts.isEmpty()) return new float[0][];
+        WordPieceTokenizer.Batch batch = tokenizer.batch(texts);
+        float[] pooled = forward(batch);
+        int h = config.hidden();
+        float[][] out = new float[batch.size()][];
+        for (int b = 0; b < out.length; b++) out[b] = java.util.Arrays.copyOfRange(pooled, b * h, (b + 1) * h);
+        return out;
+    }
+
+    /** Embeddings of {@code texts} in batches of {@code batchSize}. */
+    public float[][] embedAll(List<String> texts, int batchSize) {
+        List<float[]> out = new ArrayList<>(texts.size());
+        for (int i = 0; i < texts.size(); i += batchSize) {
+            for (float[] e : embed(texts.subList(i, Math.min(texts.size(), i + batchSize)))) out.add(e);
+        }
+        return out.toArray(new float[0][]);
+    }
+
+    /** Pooled (and, if configured, normalised) embeddings {@code [size × hidden]} of a tokenized batch. */
+    public float[] forward(WordPieceTokenizer.Batch batch) {
+        int h = config.hidden();
+        int sequences = batch.size();
+        int[] start = new int[sequences + 1];
+        for (int b = 0; b < sequences; b++) start[b + 1] = start[b] + batch.tokens(b);
+        int tokens = start[sequences];
+        float[] x = new float[tokens * h];
+        float[] scratch = new float[h];
+        int p = 0;
+        for (int b = 0; b < sequences; b++) {
+            for (int t = 0; t < batch.length(); t++) {
+                int i = b * batch.length() + t;
+                if (batch.attentionMask()[i] == 0) continue;
+                int id = batch.ids()[i], type = batch.typeIds()[i];
+                if (id < 0 || id >= config.vocab()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + config.vocab());
+                if (t >= config.maxPositions()) throw new IllegalArgumentException("position " + t + " beyond the model's " + config.maxPositions());
+                if (type < 0 || type >= config.typeVocab()) throw new IllegalArgumentException("token type " + type + " outside " + config.typeVocab());
+                BertWeights.addRow(weights.wordEmbeddings(), id, x, p * h, scratch);
+                BertWeights.addRow(weights.positionEmbeddings(), t, x, p * h, scratch);
+                BertWeights.addRow(weights.tokenTypeEmbeddings(), type, x, p * h, scratch);
+                p++;
+            }
+        }
+        layerNorm(x, tokens, weights.embeddingNorm());
+        float[] q = new float[tokens * h], k = new float[tokens * h], v = new float[tokens * h];
+        float[] ctx = new float[tokens * h], proj = new float[tokens * h];
+        float[] inter = new float[tokens * config.intermediate()];
+        for (BertWeights.Layer layer : weights.layers()) {
+            project(layer.query(), x, tokens, q);
+            project(layer.key(), x, tokens, k);
+            project(layer.value(), x, tokens, v);
+            attention(q, k, v, ctx, start);
+            project(layer.attentionOutput(), ctx, tokens, proj);
+            for (int i = 0; i < x.length; i++) x[i] += proj[i];
+            layerNorm(x, tokens, layer.attentionNorm());
+            project(layer.intermediate(), x, tokens, inter);
+            threads.forRows(tokens, (from, to) -> {
+                int n = config.intermediate();
+                for (int i = from * n; i < to * n; i++) inter[i] = Erf.gelu(inter[i]);
+            });
+            project(layer.output(), inter, tokens, proj);
+            for (int i = 0; i < x.length; i++) x[i] += proj[i];
+            layerNorm(x, tokens, layer.outputNorm());
+        }
+        return pool(x, start);
+    }
+
+    /**
+     * {@code y = d(x) + bias}, in chunks of {@link #TOKEN_CHUNK} tokens: a projection streams every
+     * token row once per weight row, so a chunk's activations must stay in the core's cache
+     * (64 × 1536 floats = 384 KB at most, within L2), whatever the batch size.
+     */
+    private void project(Dense d, float[] x, int tokens, float[] y) {
+        int in = d.in(), out = d.out();
+        if (tokens <= TOKEN_CHUNK) {
+            d.forward(x, tokens, y, threads);
+        } else {
+            float[] xc = new float[TOKEN_CHUNK * in], yc = new float[TOKEN_CHUNK * out];
+            for (int t0 = 0; t0 < tokens; t0 += TOKEN_CHUNK) {
+                int n = Math.min(TOKEN_CHUNK, tokens - t0);
+                System.arraycopy(x, t0 * in, xc, 0, n * in);
+                d.forward(xc, n, yc, threads);
+                System.arraycopy(yc, 0, y, t0 * out, n * out);
+            }
+        }
+        float[] bias = d.bias();
+        if (bias == null) return;
+        int n = d.out();
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < n; j++) y[t * n + j] += bias[j];
+        }
+    }
+
+    private void layerNorm(float[] x, int tokens, BertWeights.Norm norm) {
+        int h = config.hidden();
+        float eps = config.layerNormEps();
+        float[] g = norm.weight(), b = norm.bias();
+        threads.forRows(tokens, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int off = t * h;
+                double sum = 0;
+                for (int i = 0; i < h; i++) sum += x[off + i];
+                float mean = (float) (sum / h);
+                double var = 0;
+                for (int i = 0; i < h; i++) {
+                    double d = x[off + i] - mean;
+                    var += d * d;
+                }
+                float inv = (float) (1 / Math.sqrt(var / h + eps));
+                for (int i = 0; i < h; i++) x[off + i] = (x[off + i] - mean) * inv * g[i] + b[i];
+            }
+        });
+    }
+
+    /** Scaled dot-product attention of each head within each sequence; one work item per (sequence, head). */
+    private void attention(float[] q, float[] k, float[] v, float[] ctx, int[] start) {
+        int heads = config.heads(), dh = config.headDim(), h = config.hidden();
+        int sequences = start.length - 1;
+        float scale = (float) (1 / Math.sqrt(dh));
+        threads.forRows(sequences * heads, (from, to) -> {
+            float[] scores = null;
+            for (int unit = from; unit < to; unit++) {
+                int s = unit / heads, head = unit % heads;
+                int first = start[s], n = start[s + 1] - first;
+                if (scores == null || scores.length < n) scores = new float[Math.max(n, 16)];
+                for (int i = 0; i < n; i++) {
+                    int qo = (first + i) * h + head * dh;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < n; j++) {
+                        int ko = (first + j) * h + head * dh;
+                        float dot = 0;
+                        for (int d = 0; d < dh; d++) dot += q[qo + d] * k[ko + d];
+                        scores[j] = dot * scale;
+                        max = Math.max(max, scores[j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < n; j++) {
+                        scores[j] = (float) Math.exp(scores[j] - max);
+                        sum += scores[j];
+                    }
+                    float inv = (float) (1 / sum);
+                    int co = (first + i) * h + head * dh;
+                    for (int d = 0; d < dh; d++) ctx[co + d] = 0;
+                    for (int j = 0; j < n; j++) {
+                        float w = scores[j] * inv;
+                        int vo = (first + j) * h + head * dh;
+                        for (int d = 0; d < dh; d++) ctx[co + d] += w * v[vo + d];
+                    }
+                }
+            }
+        });
+    }
+
+    private float[] pool(float[] x, int[] start) {
+        int h = config.hidden();
+        int sequences = start.length - 1;
+        float[] out = new float[sequences * h];
+        for (int s = 0; s < sequences; s++) {
+            int n = start[s + 1] - start[s];
+            if (config.pooling() == BertConfig.Pooling.CLS) {
+                System.arraycopy(x, start[s] * h, out, s * h, h);
+            } else {
+                for (int i = 0; i < h; i++) {
+                    double sum = 0;
+                    for (int t = start[s]; t < start[s + 1]; t++) sum += x[t * h + i];
+                    out[s * h + i] = (float) (sum / Math.max(1, n));
+                }
+            }
+            if (config.normalize()) normalize(out, s * h, h);
+        }
+        return out;
+    }
+
+    /** Scales {@code v[off .. off + n)} to unit length (left as is if it is all zeros). */
+    static void normalize(float[] v, int off, int n) {
+        double sq = 0;
+        for (int i = 0; i < n; i++) sq += (double) v[off + i] * v[off + i];
+        double norm = Math.sqrt(sq);
+        if (norm == 0) return;
+        for (int i = 0; i < n; i++) v[off + i] = (float) (v[off + i] / norm);
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+    }
+}

@@ -1,0 +1,52 @@
+package dev.squint.engine.bert;
+
+import dev.squint.engine.ops.Linear;
+import dev.squint.kernels.RowParallel;
+
+/**
+ * A projection {@code y[tokens × out] = x[tokens × in] · Wᵀ + b} as the encoder uses it: either
+ * {@link Linear} (weights in their stored type, float activations) or {@link DynamicInt8Dense}
+ * (W8A8: int8 weights, activations quantized per token, integer dot products).
+ */
+public interface Dense {
+    int in();
+
+    int out();
+
+    /** A short description of how the weight is stored, e.g. {@code F32} or {@code Q4_K}. */
+    String kind();
+
+    void forward(float[] x, int tokens, float[] y, RowParallel threads);
+
+    /** The weight's row {@code j} ({@code in} values) as floats: what this projection computes with. */
+    void row(int j, float[] dst);
+
+    /** The weight as {@code [out, in]} floats (dequantized): the source for re-quantizing it. */
+    default float[] weights() {
+        float[] w = new float[out() * in()];
+        float[] row = new float[in()];
+        for (int j = 0; j < out(); j++) {
+            row(j, row);
+            System.arraycopy(row, 0, w, j * in(), in());
+        }
+        return w;
+    }
+
+    /** Bytes the weight takes as stored. */
+    long weightBytes();
+
+    /** The bias ({@code out} values), or null. */
+    float[] bias();
+
+    static Dense of(Linear linear, float[] bias, long weightBytes) {
+        return new Dense() {
+            @Override public int in() { return linear.in(); }
+            @Override public int out() { return linear.out(); }
+            @Override public String kind() { return linear.type().name(); }
+            @Override public void forward(float[] x, int tokens, float[] y, RowParallel threads) { linear.forward(x, tokens, y, threads); }
+            @Override public void row(int j, float[] dst) { linear.row(j, dst); }
+            @Override public long weightBytes() { return weightBytes; }
+            @Override public float[] bias() { return bias; }
+        };
+    }
+}
