@@ -1,0 +1,81 @@
+package dev.squint.quantize.onnx;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What an ONNX quantization pass does.
+ *
+ * @param mode            which pass
+ * @param perChannel      one scale per output channel of a weight instead of one per tensor
+ * @param reduceRange     7-bit weights (int8 in [-64, 63]): avoids the u8×s8 saturation of the
+ *                        pre-VNNI x86 int8 kernels, at some precision
+ * @param signedWeights   int8 weights (zero point 0); false gives uint8 asymmetric weights
+ * @param blockSize       INT4: weights per block along K (32, 64 or 128)
+ * @param symmetric       INT4: symmetric blocks (implicit zero point 8) instead of asymmetric ones
+ * @param calibrator      static INT8: how activation ranges are chosen from calibration data
+ * @param includeNodes    quantize only nodes with these names or op types (empty: every supported one)
+ * @param excludeNodes    never quantize nodes with these names or op types
+ * @param fp16KeepFloat   FP16: op types kept in FP32 (with Casts around them)
+ * @param externalDataThreshold tensors of at least this many bytes go to an external data file
+ */
+public record OnnxQuantizeOptions(Mode mode, boolean perChannel, boolean reduceRange, boolean signedWeights, int blockSize,
+                                  boolean symmetric, Calibrator calibrator, Set<String> includeNodes, Set<String> excludeNodes,
+                                  Set<String> fp16KeepFloat, long externalDataThreshold) {
+
+    public enum Mode { FP16, DYNAMIC, STATIC, INT4 }
+
+    /**
+     * Calibrators: MIN_MAX (observed range), PERCENTILE (99.99th percentile of |x|), ENTROPY (the
+     * clipping threshold minimising the KL divergence between the 2048-bin histogram and its
+     * 128-level quantization, as TensorRT), MSE (the threshold minimising expected squared
+     * quantization plus clipping error over the histogram).
+     */
+    public enum Calibrator { MIN_MAX, PERCENTILE, ENTROPY, MSE }
+
+    /**
+     * Op types kept in FP32 by default for FP16. Chosen by measuring MiniLM: without them the
+     * LayerNorm variance (ReduceMean of Pow) and the Erf-GELU lose precision; Softmax and Exp
+     * overflow FP16 on wide logits.
+     */
+    public static final Set<String> DEFAULT_FP16_KEEP_FLOAT = Set.of("ReduceMean", "Pow", "Sqrt", "LayerNormalization",
+            "Softmax", "Exp", "Erf", "Range", "ReduceSum", "Log", "SimplifiedLayerNormalization", "RandomNormal", "RandomUniform",
+            "RandomNormalLike", "RandomUniformLike", "NonMaxSuppression", "TopK", "Resize");
+
+    public OnnxQuantizeOptions {
+        if (blockSize != 32 && blockSize != 64 && blockSize != 128 && blockSize != 16 && blockSize != 256) {
+            throw new IllegalArgumentException("block size must be 16, 32, 64, 128 or 256: " + blockSize);
+        }
+        includeNodes = Set.copyOf(includeNodes);
+        excludeNodes = Set.copyOf(excludeNodes);
+        fp16KeepFloat = Set.copyOf(fp16KeepFloat);
+    }
+
+    public static OnnxQuantizeOptions of(Mode mode) {
+        return new OnnxQuantizeOptions(mode, mode == Mode.DYNAMIC, false, true, 32, true, Calibrator.MIN_MAX, Set.of(), Set.of(),
+                DEFAULT_FP16_KEEP_FLOAT, Long.MAX_VALUE);
+    }
+
+    public OnnxQuantizeOptions withPerChannel(boolean v) { return new OnnxQuantizeOptions(mode, v, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold); }
+    public OnnxQuantizeOptions withReduceRange(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, v, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold); }
+    public OnnxQuantizeOptions withSignedWeights(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, v, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold); }
+    public OnnxQuantizeOptions withBlockSize(int v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, v, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold); }
+    public OnnxQuantizeOptions withSymmetric(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, v, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold); }
+    public OnnxQuantizeOptions withCalibrator(Calibrator v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, v, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold); }
+    public OnnxQuantizeOptions withInclude(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, v, excludeNodes, fp16KeepFloat, externalDataThreshold); }
+    public OnnxQuantizeOptions withExclude(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, v, fp16KeepFloat, externalDataThreshold); }
+    public OnnxQuantizeOptions withFp16KeepFloat(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, v, externalDataThreshold); }
+    public OnnxQuantizeOptions withExternalDataThreshold(long v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, v); }
+
+    /** Whether the include/exclude lists let node {@code name} of {@code opType} be quantized; null if so, else why not. */
+    String selectionVeto(String name, String opType) {
+        if (excludeNodes.contains(name) || excludeNodes.contains(opType)) return "excluded by --exclude";
+        if (!includeNodes.isEmpty() && !includeNodes.contains(name) && !includeNodes.contains(opType)) return "not in --include";
+        return null;
+    }
+
+    List<String> describe() {
+        return List.of("mode=" + mode, "perChannel=" + perChannel, "reduceRange=" + reduceRange, "signedWeights=" + signedWeights,
+                "blockSize=" + blockSize, "symmetric=" + symmetric, "calibrator=" + calibrator);
+    }
+}

@@ -1,0 +1,1 @@
+package dev.squint.quantize.onnx; final class StaticInt8Pass { static void run(OnnxGraphEditor g, OnnxQuantizeOptions o, java.util.List<java.util.Map<String, HostTensor>> c, OnnxQuantizeReport r) { throw new UnsupportedOperationException(); } }
