@@ -53,4 +53,17 @@ class MiniLmHeadToHeadTest {
         assertThat(cos).isGreaterThan(0.999);
         assertThat(r.outputBytes()).isLessThan(r.inputBytes() * 6 / 10);
     }
+
+    @Test void staticInt8LoadsAndRunsWithReportedFidelity() {
+        for (var c : OnnxQuantizeOptions.Calibrator.values()) {
+            OnnxQuantizer.Result r = run(OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.STATIC).withCalibrator(c),
+                    MiniLm.calibration(4), "static-" + c + ".onnx");
+            double cos = MiniLm.meanCosine(MiniLm.embed(MiniLm.fp32(), SENTENCES), MiniLm.embed(r.output(), SENTENCES));
+            System.out.printf("static %s: %d bytes cos %.5f, %d nodes quantized, %d kept float%n", c, r.outputBytes(), cos,
+                    r.report().quantizedCount(), r.report().keptFloat().size());
+            assertThat(cos).isGreaterThan(c == OnnxQuantizeOptions.Calibrator.ENTROPY ? 0.9 : 0.95);
+            assertThat(r.report().keptFloat()).anySatisfy(e -> assertThat(e.detail()).contains("--include"));
+            assertThat(r.report().quantizedCount()).isGreaterThanOrEqualTo(36);
+        }
+    }
 }
