@@ -146,7 +146,14 @@ final class OnnxQuantizeCommand implements Callable<Integer> {
         sb.append(String.format(Locale.ROOT, "size: %,d -> %,d bytes (%.1f%%)%n", r.inputBytes(), r.outputBytes(), 100.0 * r.outputBytes() / r.inputBytes()));
         OnnxQuantizeReport rep = r.report();
         sb.append(String.format(Locale.ROOT, "quantized: %d nodes; kept in float: %d%n", rep.quantizedCount(), rep.keptFloat().size()));
-        for (OnnxQuantizeReport.Entry e : rep.keptFloat()) sb.append("  float  ").append(e.opType()).append(' ').append(e.node()).append(": ").append(e.detail()).append('\n');
+        // Grouped by op type and reason (a transformer repeats the same reason dozens of times); --json lists every node.
+        Map<String, List<String>> groups = new LinkedHashMap<>();
+        for (OnnxQuantizeReport.Entry e : rep.keptFloat()) {
+            String reason = e.detail().replaceAll("'[^']*'", "'…'");
+            groups.computeIfAbsent(e.opType() + ": " + reason, k -> new java.util.ArrayList<>()).add(e.node());
+        }
+        groups.forEach((k, nodes) -> sb.append("  float  ").append(k).append(" — ").append(nodes.size() == 1 ? nodes.getFirst()
+                : nodes.size() + " nodes, e.g. " + nodes.getFirst()).append('\n'));
         for (String n : rep.notes()) sb.append("note: ").append(n).append('\n');
         if (v.problems().isEmpty()) sb.append("ONNX Runtime: loads and runs; outputs keep their names, types and shapes\n");
         else for (String p : v.problems()) sb.append("PROBLEM: ").append(p).append('\n');

@@ -19,7 +19,7 @@ import java.util.Set;
  * the longest sentence of the batch. squint-quantize cannot use the engine's tokenizer (the engine
  * depends on this module), so this stays a calibration helper, not a general tokenizer.
  */
-final class WordPieceEncoder {
+public final class WordPieceEncoder {
     private final Map<String, Integer> vocab;
     private final String prefix;
     private final int unk, cls, sep, pad;
@@ -35,7 +35,7 @@ final class WordPieceEncoder {
         this.pad = vocab.getOrDefault("[PAD]", 0);
     }
 
-    static WordPieceEncoder load(Path tokenizerJson) {
+    public static WordPieceEncoder load(Path tokenizerJson) {
         JsonNode root = CalibrationData.json(tokenizerJson);
         JsonNode model = root.path("model");
         if (!"WordPiece".equals(model.path("type").asText()) || !model.path("vocab").isObject()) {
@@ -62,7 +62,7 @@ final class WordPieceEncoder {
     }
 
     /** input_ids, attention_mask and token_type_ids (those among {@code inputs}) for a batch, padded to its longest sentence. */
-    Map<String, HostTensor> encode(List<String> sentences, int maxLen, Set<String> inputs) {
+    public Map<String, HostTensor> encode(List<String> sentences, int maxLen, Set<String> inputs) {
         List<List<Integer>> all = sentences.stream().map(s -> ids(s, maxLen)).toList();
         int len = all.stream().mapToInt(List::size).max().orElse(2);
         int b = all.size();
