@@ -47,7 +47,7 @@ public final class OnnxQuantizeBench {
         List<String> calibText = Files.readAllLines(shared.resolve("data/TinyStories-valid.txt"), StandardCharsets.UTF_8).stream()
                 .map(String::strip).filter(s -> s.length() > 20).limit(64).toList();
         List<Map<String, HostTensor>> calib = new ArrayList<>();
-        for (int i = 0; i < calibText.size(); i += 8) calib.add(enc.encode(calibText.subList(i, i + 8), 128, INPUTS));
+        for (int i = 0; i < calibText.size(); i += 8) calib.add(enc.encode(calibText.subList(i, Math.min(calibText.size(), i + 8)), 128, INPUTS));
 
         Map<String, Path> variants = new LinkedHashMap<>();
         variants.put("fp32", fp32);

@@ -64,7 +64,7 @@ final class OnnxQuantizeCommand implements Callable<Integer> {
     int batchSize;
     @Option(names = "--calibrator", defaultValue = "minmax", description = "minmax, percentile, entropy or mse (static; default ${DEFAULT-VALUE}).")
     String calibrator;
-    @Option(names = "--per-channel", negatable = true, description = "Per-channel weight scales (default: on for dynamic, off otherwise).")
+    @Option(names = "--per-channel", negatable = true, description = "Per-channel weight scales (default: on for dynamic and static).")
     Boolean perChannel;
     @Option(names = "--reduce-range", description = "7-bit weights, for CPUs without VNNI.") boolean reduceRange;
     @Option(names = "--unsigned-weights", description = "uint8 asymmetric weights instead of int8 symmetric (dynamic).") boolean unsignedWeights;

@@ -81,6 +81,11 @@ final class OnnxGraphEditor implements AutoCloseable {
         opsets.merge(domain, version, Math::max);
     }
 
+    void setOpset(String domain, long version) {
+        opsets.remove("ai.onnx");
+        opsets.put(domain, version);
+    }
+
     List<ValueInfoProto> inputs() { return inputs; }
 
     List<ValueInfoProto> outputs() { return outputs; }

@@ -52,7 +52,7 @@ public record OnnxQuantizeOptions(Mode mode, boolean perChannel, boolean reduceR
     }
 
     public static OnnxQuantizeOptions of(Mode mode) {
-        return new OnnxQuantizeOptions(mode, mode == Mode.DYNAMIC, false, true, 32, true, Calibrator.MIN_MAX, Set.of(), Set.of(),
+        return new OnnxQuantizeOptions(mode, mode == Mode.DYNAMIC || mode == Mode.STATIC, false, true, 32, true, Calibrator.MIN_MAX, Set.of(), Set.of(),
                 DEFAULT_FP16_KEEP_FLOAT, Long.MAX_VALUE);
     }
 

@@ -57,7 +57,14 @@ final class StaticInt8Pass {
         Map<String, Integer> types = g.elementTypes();
         boolean perChannel = o.perChannel() && g.opset() >= 13;
         if (o.perChannel() && !perChannel) {
-            report.note("per-channel weights need opset 13 (DequantizeLinear axis); the model has opset " + g.opset() + ", so weights are per tensor");
+            String veto = OpsetUpgrade.veto(g);
+            if (veto == null) {
+                report.note("opset " + g.opset() + " raised to 13 for per-channel weights (DequantizeLinear axis)");
+                OpsetUpgrade.to13(g);
+                perChannel = true;
+            } else {
+                report.note("per-channel weights need opset 13 and the model has opset " + g.opset() + " (" + veto + "), so weights are per tensor");
+            }
         }
         g.requireOpset("", 10);
 

@@ -56,7 +56,7 @@ class MiniLmHeadToHeadTest {
 
     @Test void staticInt8LoadsAndRunsWithReportedFidelity() {
         for (var c : OnnxQuantizeOptions.Calibrator.values()) {
-            OnnxQuantizer.Result r = run(OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.STATIC).withCalibrator(c),
+            OnnxQuantizer.Result r = run(OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.STATIC).withPerChannel(false).withCalibrator(c),
                     MiniLm.calibration(4), "static-" + c + ".onnx");
             double cos = MiniLm.meanCosine(MiniLm.embed(MiniLm.fp32(), SENTENCES), MiniLm.embed(r.output(), SENTENCES));
             System.out.printf("static %s: %d bytes cos %.5f, %d nodes quantized, %d kept float%n", c, r.outputBytes(), cos,
@@ -65,5 +65,14 @@ class MiniLmHeadToHeadTest {
             assertThat(r.report().keptFloat()).anySatisfy(e -> assertThat(e.detail()).contains("--include"));
             assertThat(r.report().quantizedCount()).isGreaterThanOrEqualTo(36);
         }
+    }
+
+    @Test void staticPerChannelRaisesTheOpsetTo13AndRuns() {
+        OnnxQuantizer.Result r = run(OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.STATIC).withPerChannel(true), MiniLm.calibration(4), "static-pc.onnx");
+        double cos = MiniLm.meanCosine(MiniLm.embed(MiniLm.fp32(), SENTENCES), MiniLm.embed(r.output(), SENTENCES));
+        System.out.printf("static per-channel: %d bytes cos %.5f notes %s%n", r.outputBytes(), cos, r.report().notes());
+        assertThat(r.report().notes()).anySatisfy(n -> assertThat(n).contains("raised to 13"));
+        assertThat(r.report().entries()).filteredOn(OnnxQuantizeReport.Entry::quantized).anySatisfy(e -> assertThat(e.detail()).contains("per channel"));
+        assertThat(cos).isGreaterThan(0.95);
     }
 }
