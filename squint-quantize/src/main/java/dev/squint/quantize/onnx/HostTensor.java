@@ -32,16 +32,5 @@ public record HostTensor(String name, int elemType, long[] shape, ByteBuffer dat
         return new HostTensor(name, OnnxGraphEditor.FLOAT, shape, b.flip());
     }
 
-    /** The first {@code n} entries along the first axis. */
-    HostTensor head(long n) {
-        if (shape.length == 0 || n >= shape[0]) return this;
-        long[] s = shape.clone();
-        s[0] = n;
-        long rowBytes = data.remaining() / Math.max(1, shape[0]);
-        ByteBuffer b = data.duplicate();
-        b.limit((int) (b.position() + rowBytes * n));
-        return new HostTensor(name, elemType, s, b.slice());
-    }
-
     @Override public String toString() { return name + Arrays.toString(shape) + " type " + elemType; }
 }

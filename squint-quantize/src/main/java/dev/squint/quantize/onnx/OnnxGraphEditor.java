@@ -1,6 +1,5 @@
 package dev.squint.quantize.onnx;
 
-import com.google.protobuf.ByteString;
 import dev.squint.core.SquintException;
 import dev.squint.formats.onnx.OnnxModel;
 import dev.squint.formats.onnx.OnnxWriter;
@@ -87,12 +86,6 @@ final class OnnxGraphEditor implements AutoCloseable {
     }
 
     List<ValueInfoProto> inputs() { return inputs; }
-
-    List<ValueInfoProto> outputs() { return outputs; }
-
-    void replaceInputs(List<ValueInfoProto> in) { inputs.clear(); inputs.addAll(in); }
-
-    void replaceOutputs(List<ValueInfoProto> out) { outputs.clear(); outputs.addAll(out); }
 
     /** A value or node name no other value or node in the graph has. */
     String unique(String base) {
@@ -296,8 +289,6 @@ final class OnnxGraphEditor implements AutoCloseable {
             return original.bytesOf(t);
         };
     }
-
-    static ByteString utf8(String s) { return ByteString.copyFromUtf8(s); }
 
     @Override public void close() { arena.close(); }
 }

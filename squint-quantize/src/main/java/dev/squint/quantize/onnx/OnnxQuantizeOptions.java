@@ -1,6 +1,5 @@
 package dev.squint.quantize.onnx;
 
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -72,10 +71,5 @@ public record OnnxQuantizeOptions(Mode mode, boolean perChannel, boolean reduceR
         if (excludeNodes.contains(name) || excludeNodes.contains(opType)) return "excluded by --exclude";
         if (!includeNodes.isEmpty() && !includeNodes.contains(name) && !includeNodes.contains(opType)) return "not in --include";
         return null;
-    }
-
-    List<String> describe() {
-        return List.of("mode=" + mode, "perChannel=" + perChannel, "reduceRange=" + reduceRange, "signedWeights=" + signedWeights,
-                "blockSize=" + blockSize, "symmetric=" + symmetric, "calibrator=" + calibrator);
     }
 }
