@@ -53,7 +53,9 @@ public final class OnnxQuantizeBench {
         variants.put("fp32", fp32);
         variants.put("onnxruntime -q (dynamic int8)", ortQ);
         variants.put("squint dynamic int8", quantize(fp32, work.resolve("dynamic.onnx"), OnnxQuantizeOptions.of(Mode.DYNAMIC), calib));
-        variants.put("squint static int8 (minmax, per-channel)", quantize(fp32, work.resolve("static.onnx"), OnnxQuantizeOptions.of(Mode.STATIC), calib));
+        variants.put("squint static int8 (minmax, per-channel, QDQ fused)", quantize(fp32, work.resolve("static.onnx"), OnnxQuantizeOptions.of(Mode.STATIC), calib));
+        variants.put("squint static int8 (minmax, per-channel, --no-qdq-fusion)",
+                quantize(fp32, work.resolve("static-unfused.onnx"), OnnxQuantizeOptions.of(Mode.STATIC).withFuseQdq(false), calib));
         variants.put("squint int4 (block 32)", quantize(fp32, work.resolve("int4.onnx"), OnnxQuantizeOptions.of(Mode.INT4), calib));
         variants.put("squint fp16", quantize(fp32, work.resolve("fp16.onnx"), OnnxQuantizeOptions.of(Mode.FP16), calib));
 

@@ -66,6 +66,9 @@ final class OnnxQuantizeCommand implements Callable<Integer> {
     String calibrator;
     @Option(names = "--per-channel", negatable = true, description = "Per-channel weight scales (default: on for dynamic and static).")
     Boolean perChannel;
+    @Option(names = "--qdq-fusion", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Static: let ONNX Runtime fuse QDQ into QLinear ops (faster, less exact; default on).")
+    boolean qdqFusion;
     @Option(names = "--reduce-range", description = "7-bit weights, for CPUs without VNNI.") boolean reduceRange;
     @Option(names = "--unsigned-weights", description = "uint8 asymmetric weights instead of int8 symmetric (dynamic).") boolean unsignedWeights;
     @Option(names = "--block-size", defaultValue = "32", description = "INT4 block size: 32, 64 or 128 (default ${DEFAULT-VALUE}).") int blockSize;
@@ -132,7 +135,7 @@ final class OnnxQuantizeCommand implements Callable<Integer> {
         if (calibrationSize < 1 || batchSize < 1) throw new SquintException("--calibration-size and --batch-size must be positive");
         OnnxQuantizeOptions o = OnnxQuantizeOptions.of(m).withReduceRange(reduceRange).withSignedWeights(!unsignedWeights)
                 .withBlockSize(blockSize).withSymmetric(!asymmetric).withCalibrator(c)
-                .withInclude(new LinkedHashSet<>(include)).withExclude(new LinkedHashSet<>(exclude));
+                .withInclude(new LinkedHashSet<>(include)).withExclude(new LinkedHashSet<>(exclude)).withFuseQdq(qdqFusion);
         if (perChannel != null) o = o.withPerChannel(perChannel);
         if (keepFloat != null) o = o.withFp16KeepFloat(Set.copyOf(keepFloat));
         if (externalData != null) o = o.withExternalDataThreshold(externalData);

@@ -120,6 +120,12 @@ final class StaticInt8Pass {
 
         // 3. Emit QDQ.
         Map<String, String> dq = new HashMap<>();
+        Set<String> fusedOutputs = new HashSet<>();
+        Set<String> graphOutputs = g.graphOutputNames();
+        for (int i : o.fuseQdq() ? quantized : Set.<Integer>of()) {
+            String y = g.nodes.get(i).getOutput(0);
+            if (!graphOutputs.contains(y)) fusedOutputs.add(y);
+        }
         List<NodeProto> out = new ArrayList<>();
         for (ValueInfoProto in : g.inputs()) if (used.contains(in.getName())) emitQdq(g, in.getName(), qp.get(in.getName()), out, dq);
         for (int i = 0; i < g.nodes.size(); i++) {
@@ -131,7 +137,16 @@ final class StaticInt8Pass {
                 // Embedding tables: weight-only int8 with per-column scales (no activation to calibrate).
                 DynamicInt8Pass.gather(g, o.withPerChannel(true), n, out, report);
             } else {
-                out.add(n);
+                // Float readers of a quantized node's output read its DequantizeLinear too: ONNX Runtime fuses
+                // DQ → op → Q into one QLinear op only when Q is the op's sole reader.
+                NodeProto.Builder b = null;
+                for (int k = 0; k < n.getInputCount(); k++) {
+                    String d = fusedOutputs.contains(n.getInput(k)) ? dq.get(n.getInput(k)) : null;
+                    if (d == null) continue;
+                    if (b == null) b = n.toBuilder();
+                    b.setInput(k, d);
+                }
+                out.add(b == null ? n : b.build());
             }
             for (String y : n.getOutputList()) if (used.contains(y)) emitQdq(g, y, qp.get(y), out, dq);
         }

@@ -56,7 +56,7 @@ class MiniLmHeadToHeadTest {
 
     @Test void staticInt8LoadsAndRunsWithReportedFidelity() {
         for (var c : OnnxQuantizeOptions.Calibrator.values()) {
-            OnnxQuantizer.Result r = run(OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.STATIC).withPerChannel(false).withCalibrator(c),
+            OnnxQuantizer.Result r = run(OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.STATIC).withPerChannel(false).withFuseQdq(false).withCalibrator(c),
                     MiniLm.calibration(4), "static-" + c + ".onnx");
             double cos = MiniLm.meanCosine(MiniLm.embed(MiniLm.fp32(), SENTENCES), MiniLm.embed(r.output(), SENTENCES));
             System.out.printf("static %s: %d bytes cos %.5f, %d nodes quantized, %d kept float%n", c, r.outputBytes(), cos,
@@ -68,11 +68,28 @@ class MiniLmHeadToHeadTest {
     }
 
     @Test void staticPerChannelRaisesTheOpsetTo13AndRuns() {
-        OnnxQuantizer.Result r = run(OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.STATIC).withPerChannel(true), MiniLm.calibration(4), "static-pc.onnx");
+        OnnxQuantizer.Result r = run(OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.STATIC).withPerChannel(true).withFuseQdq(false), MiniLm.calibration(4), "static-pc.onnx");
         double cos = MiniLm.meanCosine(MiniLm.embed(MiniLm.fp32(), SENTENCES), MiniLm.embed(r.output(), SENTENCES));
         System.out.printf("static per-channel: %d bytes cos %.5f notes %s%n", r.outputBytes(), cos, r.report().notes());
         assertThat(r.report().notes()).anySatisfy(n -> assertThat(n).contains("raised to 13"));
         assertThat(r.report().entries()).filteredOn(OnnxQuantizeReport.Entry::quantized).anySatisfy(e -> assertThat(e.detail()).contains("per channel"));
-        assertThat(cos).isGreaterThan(0.95);
+        assertThat(cos).isGreaterThan(0.98);
+    }
+
+    @Test void staticFusedRunsAsQLinearMatMulWithReportedFidelity() throws Exception {
+        OnnxQuantizer.Result r = run(OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.STATIC), MiniLm.calibration(4), "static-fused.onnx");
+        double cos = MiniLm.meanCosine(MiniLm.embed(MiniLm.fp32(), SENTENCES), MiniLm.embed(r.output(), SENTENCES));
+        System.out.printf("static fused: %d bytes cos %.5f, %.1f ms vs FP32 %.1f ms%n", r.outputBytes(), cos, r.verification().quantizedMs(),
+                r.verification().originalMs());
+        assertThat(cos).isGreaterThan(0.9);
+        try (var m = dev.squint.formats.onnx.OnnxReader.open(r.output())) {
+            // every quantized MatMul's output feeds only its QuantizeLinear, the condition for ORT's QLinearMatMul fusion
+            var nodes = m.proto().getGraph().getNodeList();
+            for (var n : nodes) {
+                if (!n.getOpType().equals("MatMul")) continue;
+                var readers = nodes.stream().filter(x -> x.getInputList().contains(n.getOutput(0))).map(x -> x.getOpType()).toList();
+                assertThat(readers).containsExactly("QuantizeLinear");
+            }
+        }
     }
 }
