@@ -1,11 +1,13 @@
 package dev.squint.bench;
 
+import dev.squint.formats.hf.WordPiece;
+
+import dev.squint.quantize.onnx.CalibrationData;
 import dev.squint.quantize.onnx.HostTensor;
 import dev.squint.quantize.onnx.OnnxQuantizeOptions;
 import dev.squint.quantize.onnx.OnnxQuantizeOptions.Mode;
 import dev.squint.quantize.onnx.OnnxQuantizer;
 import dev.squint.quantize.onnx.OrtRunner;
-import dev.squint.quantize.onnx.WordPieceEncoder;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -37,7 +39,7 @@ public final class OnnxQuantizeBench {
         Path models = Path.of(args[0]), shared = Path.of(args[1]), work = Files.createDirectories(Path.of(args[2]));
         Path fp32 = models.resolve("all-minilm-l6-v2/all-minilm-l6-v2.onnx");
         Path ortQ = models.resolve("all-minilm-l6-v2-q/all-minilm-l6-v2-q.onnx");
-        WordPieceEncoder enc = WordPieceEncoder.load(models.resolve("all-minilm-l6-v2/all-minilm-l6-v2-tokenizer.json"));
+        WordPiece enc = CalibrationData.wordPiece(models.resolve("all-minilm-l6-v2/all-minilm-l6-v2-tokenizer.json"));
 
         List<String[]> sts = new ArrayList<>();
         for (String line : Files.readAllLines(shared.resolve("data/stsbenchmark/sts-test.csv"), StandardCharsets.UTF_8)) {
@@ -47,7 +49,7 @@ public final class OnnxQuantizeBench {
         List<String> calibText = Files.readAllLines(shared.resolve("data/TinyStories-valid.txt"), StandardCharsets.UTF_8).stream()
                 .map(String::strip).filter(s -> s.length() > 20).limit(64).toList();
         List<Map<String, HostTensor>> calib = new ArrayList<>();
-        for (int i = 0; i < calibText.size(); i += 8) calib.add(enc.encode(calibText.subList(i, Math.min(calibText.size(), i + 8)), 128, INPUTS));
+        for (int i = 0; i < calibText.size(); i += 8) calib.add(CalibrationData.tokenInputs(enc, calibText.subList(i, Math.min(calibText.size(), i + 8)), 128, INPUTS));
 
         Map<String, Path> variants = new LinkedHashMap<>();
         variants.put("fp32", fp32);
@@ -61,7 +63,7 @@ public final class OnnxQuantizeBench {
 
         List<String> sentences = new ArrayList<>();
         for (String[] s : sts) { sentences.add(s[1]); sentences.add(s[2]); }
-        Map<String, HostTensor> batch32 = enc.encode(sentences.subList(0, 32), 128, INPUTS);
+        Map<String, HostTensor> batch32 = CalibrationData.tokenInputs(enc, sentences.subList(0, 32), 128, INPUTS);
         float[][] reference = null;
         Map<String, String> quality = new LinkedHashMap<>();
         Map<String, OrtRunner> runners = new LinkedHashMap<>();
@@ -108,11 +110,11 @@ public final class OnnxQuantizeBench {
         return out;
     }
 
-    private static float[][] embedAll(OrtRunner r, WordPieceEncoder enc, List<String> sentences) {
+    private static float[][] embedAll(OrtRunner r, WordPiece enc, List<String> sentences) {
         float[][] out = new float[sentences.size()][];
         for (int start = 0; start < sentences.size(); start += 32) {
             List<String> part = sentences.subList(start, Math.min(sentences.size(), start + 32));
-            Map<String, HostTensor> batch = enc.encode(part, 128, INPUTS);
+            Map<String, HostTensor> batch = CalibrationData.tokenInputs(enc, part, 128, INPUTS);
             OrtRunner.Output o = r.run(batch).get("last_hidden_state");
             int b = (int) o.shape()[0], len = (int) o.shape()[1], dim = (int) o.shape()[2];
             var mask = batch.get("attention_mask").data();

@@ -9,6 +9,7 @@ import dev.squint.core.Tensor;
 import dev.squint.core.TensorInfo;
 import dev.squint.core.codec.BlockCodec;
 import dev.squint.core.codec.Codecs;
+import dev.squint.convert.OnnxBertWeights;
 import dev.squint.engine.ops.Linear;
 import dev.squint.engine.tokenizer.WordPieceTokenizer;
 import dev.squint.formats.ModelOpener;
@@ -38,7 +39,7 @@ import java.util.stream.Stream;
  * Opens a BERT encoder (weights, config, tokenizer, pooling) from
  * <ul>
  *   <li>an <b>ONNX</b> export ({@code .onnx}): weights are initializers; the unnamed MatMul weights
- *       are named by {@link OnnxBertNames} and transposed once, at load, from ONNX's {@code [in, out]}
+ *       are named by {@link OnnxBertWeights} (squint-quantize) and transposed once, at load, from ONNX's {@code [in, out]}
  *       into {@code [out, in]} off-heap copies; sizes come from the tables, the head count and
  *       LayerNorm epsilon from the graph (or a {@code config.json} beside it);</li>
  *   <li>a Hugging Face <b>safetensors</b> folder ({@code BertModel} names, optionally under a
@@ -141,33 +142,32 @@ public final class BertLoader {
 
     private static Parts onnx(OnnxModel model, Arena arena) {
         Path dir = parent(model.path());
-        var graph = model.graph();
-        Map<String, String> traced = OnnxBertNames.traceMatMulWeights(graph);
-        if (traced.isEmpty()) {
+        OnnxBertWeights traced = OnnxBertWeights.trace(model);
+        if (traced.weights().values().stream().noneMatch(OnnxBertWeights.Weight::transposed)) {
             throw new SquintException(model.path() + ": no MatMul + bias projections found; a quantized ONNX export (MatMulInteger, QLinear ops) "
                     + "cannot be loaded, use the FP32 export");
         }
         Map<String, Tensor> transposed = new HashMap<>();
         Function<String, Tensor> tensor = name -> {
-            String init = traced.get(name);
-            if (init != null) return transposed.computeIfAbsent(name, n -> transpose(require(model, init), n, arena));
-            return require(model, name);
+            OnnxBertWeights.Weight w = traced.weight(name)
+                    .orElseThrow(() -> new SquintException(model.path() + ": tensor " + name + " is missing"));
+            if (w.transposed()) return transposed.computeIfAbsent(name, n -> transpose(w.tensor(), n, arena));
+            return w.tensor();
         };
         Tensor word = tensor.apply("embeddings.word_embeddings.weight");
         Tensor pos = tensor.apply("embeddings.position_embeddings.weight");
         Tensor types = tensor.apply("embeddings.token_type_embeddings.weight");
         int layers = 0;
-        while (model.tensor("encoder.layer." + layers + ".attention.self.query.bias").isPresent()) layers++;
+        while (traced.weight("encoder.layer." + layers + ".attention.self.query.bias").isPresent()) layers++;
         if (layers == 0) throw new SquintException(model.path() + ": no encoder.layer.0 weights: not a BERT export");
-        int intermediate = (int) require(model, "encoder.layer.0.intermediate.dense.bias").shape().elementCount();
+        int intermediate = (int) tensor.apply("encoder.layer.0.intermediate.dense.bias").shape().elementCount();
         HfFolder folder = HfFolder.of(dir);
         Optional<HfConfig> config = folder.config();
         int hidden = (int) word.shape().dim(1);
-        OptionalInt heads = OnnxBertNames.biasedOutput(graph, "encoder.layer.0.attention.self.query.bias")
-                .map(out -> OnnxBertNames.headCount(graph, out)).orElse(OptionalInt.empty());
+        OptionalInt heads = traced.headCount();
         if (heads.isEmpty()) heads = config.flatMap(cfg -> box(cfg.numAttentionHeads())).map(OptionalInt::of).orElse(OptionalInt.empty());
         int h = heads.orElseThrow(() -> new SquintException(model.path() + ": cannot tell the attention head count from the graph; put the model's config.json beside it"));
-        double eps = OnnxBertNames.layerNormEpsilon(graph).orElse(
+        double eps = traced.layerNormEpsilon().orElse(
                 config.flatMap(cfg -> cfg.layerNormEps().isPresent() ? Optional.of(cfg.layerNormEps().getAsDouble()) : Optional.empty())
                         .orElse(DEFAULT_LAYER_NORM_EPS));
         Pool pool = pooling(folder);
@@ -175,10 +175,6 @@ public final class BertLoader {
                 (int) types.shape().dim(0), (float) eps, pool.pooling, pool.normalize);
         HfTokenizer tok = tokenizerBeside(model.path());
         return new Parts(tensor, c, tok, tokenizerLimit(tok, folder));
-    }
-
-    private static Tensor require(Model model, String name) {
-        return model.tensor(name).orElseThrow(() -> new SquintException(model.path() + ": tensor " + name + " is missing"));
     }
 
     /** Copies an ONNX MatMul weight {@code [in, out]} into an off-heap {@code [out, in]} tensor of the same scalar type. */

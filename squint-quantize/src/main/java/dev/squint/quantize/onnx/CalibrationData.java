@@ -1,11 +1,11 @@
 package dev.squint.quantize.onnx;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squint.core.ModelFormatException;
 import dev.squint.core.ScalarType;
 import dev.squint.core.SquintException;
 import dev.squint.core.Tensor;
+import dev.squint.formats.hf.HfTokenizer;
+import dev.squint.formats.hf.WordPiece;
 import dev.squint.formats.onnx.OnnxGraph;
 import dev.squint.formats.safetensors.SafetensorsReader;
 
@@ -33,7 +33,7 @@ import java.util.zip.ZipFile;
  * Calibration (and verification) inputs: tensors named after the graph's inputs, from
  * {@code .npy} (one input; the file name without extension names it), {@code .npz} (one member per
  * input), safetensors, or a text file (one sentence a line) encoded with the model's tokenizer.json
- * ({@link WordPieceEncoder}: BERT-style WordPiece only).
+ * ({@link WordPiece}: BERT-style WordPiece only).
  *
  * <p>Tensors are split along their first axis into batches of {@code batchSize} samples; at most
  * {@code limit} samples are used ({@code --calibration-size}).
@@ -65,15 +65,50 @@ public final class CalibrationData {
                 throw new SquintException(file + ": cannot read: " + e.getMessage());
             }
             if (lines.size() > limit) lines = lines.subList(0, limit);
-            WordPieceEncoder enc = WordPieceEncoder.load(tokenizerJson);
+            WordPiece wordPiece = wordPiece(tokenizerJson);
             List<Map<String, HostTensor>> batches = new ArrayList<>();
             for (int i = 0; i < lines.size(); i += batchSize) {
-                batches.add(enc.encode(lines.subList(i, Math.min(lines.size(), i + batchSize)), 128, inputNames(graph)));
+                batches.add(tokenInputs(wordPiece, lines.subList(i, Math.min(lines.size(), i + batchSize)), 128, inputNames(graph)));
             }
             for (Map<String, HostTensor> b : batches) check(graph, b);
             return batches;
         }
         return split(all, graph, limit, batchSize);
+    }
+
+    /** The WordPiece tokenizer of {@code tokenizerJson}; other tokenizer models cannot encode calibration text. */
+    public static WordPiece wordPiece(Path tokenizerJson) {
+        HfTokenizer tokenizer = HfTokenizer.read(tokenizerJson);
+        if (tokenizer.model().type() != HfTokenizer.ModelType.WORD_PIECE) {
+            throw new ModelFormatException(tokenizerJson, "is not a WordPiece tokenizer (model type " + tokenizer.model().type()
+                    + "); give calibration tensors (.npy/.npz/safetensors) instead");
+        }
+        return WordPiece.of(tokenizer);
+    }
+
+    /**
+     * input_ids, attention_mask and token_type_ids (those among {@code inputs}) for a batch of
+     * sentences, each {@code [CLS] ... [SEP]} cut to {@code maxLength}, padded to the longest.
+     */
+    public static Map<String, HostTensor> tokenInputs(WordPiece wordPiece, List<String> sentences, int maxLength, Set<String> inputs) {
+        List<int[]> all = sentences.stream().map(s -> wordPiece.encodeForModel(s, maxLength).ids()).toList();
+        int len = all.stream().mapToInt(a -> a.length).max().orElse(2);
+        int b = all.size();
+        long[] ids = new long[b * len], mask = new long[b * len], types = new long[b * len];
+        for (int i = 0; i < b; i++) {
+            int[] row = all.get(i);
+            for (int j = 0; j < len; j++) {
+                boolean real = j < row.length;
+                ids[i * len + j] = real ? row[j] : wordPiece.padId();
+                mask[i * len + j] = real ? 1 : 0;
+            }
+        }
+        long[] shape = {b, len};
+        Map<String, HostTensor> m = new LinkedHashMap<>();
+        if (inputs.contains("input_ids")) m.put("input_ids", HostTensor.ofLongs("input_ids", shape, ids));
+        if (inputs.contains("attention_mask")) m.put("attention_mask", HostTensor.ofLongs("attention_mask", shape, mask));
+        if (inputs.contains("token_type_ids")) m.put("token_type_ids", HostTensor.ofLongs("token_type_ids", shape, types));
+        return m;
     }
 
     static Set<String> inputNames(OnnxGraph graph) {
@@ -269,14 +304,5 @@ public final class CalibrationData {
             }
         }
         return out;
-    }
-
-    /** Parses tokenizer.json. */
-    static JsonNode json(Path p) {
-        try {
-            return new ObjectMapper().readTree(p.toFile());
-        } catch (IOException e) {
-            throw new ModelFormatException(p, "not readable JSON: " + OrtRunner.oneLine(e.getMessage()));
-        }
     }
 }

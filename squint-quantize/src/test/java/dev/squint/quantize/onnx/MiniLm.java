@@ -46,7 +46,7 @@ final class MiniLm {
             "Researchers discovered a new species of frog in the rainforest.");
 
     static Map<String, HostTensor> batch(List<String> sentences) {
-        return WordPieceEncoder.load(tokenizer()).encode(sentences, 128, Set.of("input_ids", "attention_mask", "token_type_ids"));
+        return CalibrationData.tokenInputs(CalibrationData.wordPiece(tokenizer()), sentences, 128, Set.of("input_ids", "attention_mask", "token_type_ids"));
     }
 
     /** Mean-pooled (over the attention mask), L2-normalised sentence embeddings. */
