@@ -179,6 +179,29 @@ final class GridCodecs {
             int bpb = type().bytesPerBlock();
             for (int i = 0; i < n / QK_K; i++) dequantizeBlock(src, srcOffset + (long) bpb * i, dst, dstOffset + QK_K * i);
         }
+
+        /**
+         * The row sum of ggml's generic IQ2/IQ3 dot kernels against Q8_K: per block, the block's fp16 scale times
+         * the Q8_K block's f32 scale times their integer dot, summed in float in block order (callers apply the final factor).
+         */
+        float sumScaledBlockDots(int n, MemorySegment x, long xOffset, MemorySegment y, long yOffset, BlockDot blockDot) {
+            checkRowLength(type(), n);
+            int bpb = type().bytesPerBlock();
+            float sumf = 0.f;
+            for (int i = 0; i < n / QK_K; i++) {
+                long xb = xOffset + (long) bpb * i;
+                long yb = yOffset + (long) Q8K_BYTES * i;
+                float d = half(x, xb) * q8kScale(y, yb);
+                sumf += d * blockDot.of(x, xb, y, yb);
+            }
+            return sumf;
+        }
+    }
+
+    /** The integer dot of one quantized block at {@code xb} with the Q8_K block at {@code yb}. */
+    @FunctionalInterface
+    interface BlockDot {
+        int of(MemorySegment x, long xb, MemorySegment y, long yb);
     }
 
     static IllegalArgumentException searchFailed(GgmlType type) {

@@ -72,15 +72,7 @@ final class Iq3Codecs {
 
         @Override
         public float dot(int n, MemorySegment x, long xOffset, MemorySegment y, long yOffset) {
-            GridCodecs.checkRowLength(type(), n);
-            int bpb = type().bytesPerBlock();
-            float sumf = 0.f;
-            for (int i = 0; i < n / QK_K; i++) {
-                long xb = xOffset + (long) bpb * i;
-                long yb = yOffset + (long) GridCodecs.Q8K_BYTES * i;
-                float d = GridCodecs.half(x, xb) * GridCodecs.q8kScale(y, yb);
-                sumf += d * blockDot(x, xb, y, yb);
-            }
+            float sumf = sumScaledBlockDots(n, x, xOffset, y, yOffset, this::blockDot);
             return finalFactor(sumf);
         }
 
