@@ -148,6 +148,30 @@ final class GridCodecs {
     }
 
     /**
+     * The per-row working arrays of the IQ2 and IQ3 searches (ggml keeps them on the stack) over 32-value
+     * groups; the families differ in how many scales and on-grid flags a block has.
+     */
+    static class GroupSearchScratch extends Scratch {
+        final float[] weight = new float[32];
+        final float[] waux = new float[32];
+        final float[] xval = new float[32];
+        final byte[] L = new byte[32];
+        final byte[] Laux = new byte[32];
+        final float[] scales;
+        final int[] blockSigns = new int[4];
+        final boolean[] onGrid;
+        final boolean[] onGridAux;
+        final float[] sums = new float[2];
+
+        GroupSearchScratch(int blockBytes, int scaleCount, int onGridCount) {
+            super(blockBytes);
+            scales = new float[scaleCount];
+            onGrid = new boolean[onGridCount];
+            onGridAux = new boolean[onGridCount];
+        }
+    }
+
+    /**
      * The row loops every grid codec shares: validation, one scratch per row, blocks built in a
      * zeroed byte array and copied out; subclasses supply the per-block work.
      */

@@ -46,21 +46,12 @@ final class Iq3Codecs {
     private static final float GROUP_MAX_EPS_IQ3_XXS = 1e-8f;
     private static final int K_MAX_Q = 8;
 
-    private static final class Scratch extends GridCodecs.Scratch {
-        final float[] weight = new float[32];
-        final float[] waux = new float[32];
-        final float[] xval = new float[32];
-        final byte[] L = new byte[32];
-        final byte[] Laux = new byte[32];
-        final float[] scales = new float[8];
-        final int[] blockSigns = new int[4];
-        final boolean[] onGrid = new boolean[8];
-        final boolean[] onGridAux = new boolean[8];
-        final float[] sums = new float[2];
+    /** Per-row working arrays (ggml keeps them on the stack). */
+    private static final class Scratch extends GridCodecs.GroupSearchScratch {
         final int[] scalesAndSigns = new int[8];
 
         Scratch(int blockBytes) {
-            super(blockBytes);
+            super(blockBytes, 8, 8);
         }
     }
 
