@@ -14,8 +14,8 @@ import jdk.incubator.vector.VectorOperators;
 public final class VectorErrorStats {
     private static final jdk.incubator.vector.VectorSpecies<Float> F = Species.F;
 
-    private long count;
-    private double sumSqErr, sumSqRef, sumSqApprox, sumDot, maxAbs;
+    /** Row totals; the statistics are finished there, so both forms share definitions and edge cases. */
+    private final ErrorStats.Accumulator totals = new ErrorStats.Accumulator();
 
     /** Adds {@code n} pairs {@code reference[refOffset + i]}, {@code approx[approxOffset + i]}. */
     public VectorErrorStats add(float[] reference, int refOffset, float[] approx, int approxOffset, int n) {
@@ -43,37 +43,18 @@ public final class VectorErrorStats {
             ra += r * a;
             m = Math.max(m, Math.abs(d));
         }
-        sumSqErr += e;
-        sumSqRef += rr;
-        sumSqApprox += aa;
-        sumDot += ra;
-        if (Double.isNaN(m) || Double.isNaN(e)) maxAbs = Double.NaN; // NaN in either input poisons the result, as in ErrorStats
-        else if (m > maxAbs) maxAbs = m;
-        count += n;
+        // NaN in either input poisons the result, as in ErrorStats
+        totals.addSums(n, e, rr, aa, ra, Double.isNaN(m) || Double.isNaN(e) ? Double.NaN : m);
         return this;
     }
 
     public VectorErrorStats merge(VectorErrorStats o) {
-        count += o.count;
-        sumSqErr += o.sumSqErr;
-        sumSqRef += o.sumSqRef;
-        sumSqApprox += o.sumSqApprox;
-        sumDot += o.sumDot;
-        if (o.maxAbs > maxAbs || Double.isNaN(o.maxAbs)) maxAbs = o.maxAbs;
+        totals.merge(o.totals);
         return this;
     }
 
     /** The statistics, with {@link ErrorStats}' definitions and edge cases. */
     public ErrorStats result() {
-        double rmse = count == 0 ? 0 : Math.sqrt(sumSqErr / count);
-        double snr;
-        if (sumSqErr == 0) snr = Double.POSITIVE_INFINITY;
-        else if (sumSqRef == 0) snr = Double.NEGATIVE_INFINITY;
-        else snr = 10 * Math.log10(sumSqRef / sumSqErr);
-        double cos;
-        if (sumSqRef == 0 && sumSqApprox == 0) cos = 1;
-        else if (sumSqRef == 0 || sumSqApprox == 0) cos = 0;
-        else cos = sumDot / (Math.sqrt(sumSqRef) * Math.sqrt(sumSqApprox));
-        return new ErrorStats(count, rmse, maxAbs, snr, cos);
+        return totals.result();
     }
 }

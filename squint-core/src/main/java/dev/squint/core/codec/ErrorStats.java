@@ -42,12 +42,20 @@ public record ErrorStats(long count, double rmse, double maxAbsError, double snr
         }
 
         public Accumulator merge(Accumulator other) {
-            count += other.count;
-            sumSqErr += other.sumSqErr;
-            sumSqRef += other.sumSqRef;
-            sumSqApprox += other.sumSqApprox;
-            sumDot += other.sumDot;
-            if (other.maxAbs > maxAbs || Double.isNaN(other.maxAbs)) maxAbs = other.maxAbs;
+            return addSums(other.count, other.sumSqErr, other.sumSqRef, other.sumSqApprox, other.sumDot, other.maxAbs);
+        }
+
+        /**
+         * Adds the sums of {@code n} pairs computed elsewhere (e.g. with vectors): Σ(r-a)², Σr², Σa², Σra and
+         * max|r-a| (NaN when any input was NaN).
+         */
+        public Accumulator addSums(long n, double sumSqErr, double sumSqRef, double sumSqApprox, double sumDot, double maxAbsError) {
+            count += n;
+            this.sumSqErr += sumSqErr;
+            this.sumSqRef += sumSqRef;
+            this.sumSqApprox += sumSqApprox;
+            this.sumDot += sumDot;
+            if (maxAbsError > maxAbs || Double.isNaN(maxAbsError)) maxAbs = maxAbsError;
             return this;
         }
 

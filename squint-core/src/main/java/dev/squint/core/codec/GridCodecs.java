@@ -148,6 +148,30 @@ final class GridCodecs {
     }
 
     /**
+     * The per-row working arrays of the IQ2 and IQ3 searches (ggml keeps them on the stack) over 32-value
+     * groups; the families differ in how many scales and on-grid flags a block has.
+     */
+    static class GroupSearchScratch extends Scratch {
+        final float[] weight = new float[32];
+        final float[] waux = new float[32];
+        final float[] xval = new float[32];
+        final byte[] L = new byte[32];
+        final byte[] Laux = new byte[32];
+        final float[] scales;
+        final int[] blockSigns = new int[4];
+        final boolean[] onGrid;
+        final boolean[] onGridAux;
+        final float[] sums = new float[2];
+
+        GroupSearchScratch(int blockBytes, int scaleCount, int onGridCount) {
+            super(blockBytes);
+            scales = new float[scaleCount];
+            onGrid = new boolean[onGridCount];
+            onGridAux = new boolean[onGridCount];
+        }
+    }
+
+    /**
      * The row loops every grid codec shares: validation, one scratch per row, blocks built in a
      * zeroed byte array and copied out; subclasses supply the per-block work.
      */
@@ -179,6 +203,29 @@ final class GridCodecs {
             int bpb = type().bytesPerBlock();
             for (int i = 0; i < n / QK_K; i++) dequantizeBlock(src, srcOffset + (long) bpb * i, dst, dstOffset + QK_K * i);
         }
+
+        /**
+         * The row sum of ggml's generic IQ2/IQ3 dot kernels against Q8_K: per block, the block's fp16 scale times
+         * the Q8_K block's f32 scale times their integer dot, summed in float in block order (callers apply the final factor).
+         */
+        float sumScaledBlockDots(int n, MemorySegment x, long xOffset, MemorySegment y, long yOffset, BlockDot blockDot) {
+            checkRowLength(type(), n);
+            int bpb = type().bytesPerBlock();
+            float sumf = 0.f;
+            for (int i = 0; i < n / QK_K; i++) {
+                long xb = xOffset + (long) bpb * i;
+                long yb = yOffset + (long) Q8K_BYTES * i;
+                float d = half(x, xb) * q8kScale(y, yb);
+                sumf += d * blockDot.of(x, xb, y, yb);
+            }
+            return sumf;
+        }
+    }
+
+    /** The integer dot of one quantized block at {@code xb} with the Q8_K block at {@code yb}. */
+    @FunctionalInterface
+    interface BlockDot {
+        int of(MemorySegment x, long xb, MemorySegment y, long yb);
     }
 
     static IllegalArgumentException searchFailed(GgmlType type) {

@@ -46,21 +46,12 @@ final class Iq3Codecs {
     private static final float GROUP_MAX_EPS_IQ3_XXS = 1e-8f;
     private static final int K_MAX_Q = 8;
 
-    private static final class Scratch extends GridCodecs.Scratch {
-        final float[] weight = new float[32];
-        final float[] waux = new float[32];
-        final float[] xval = new float[32];
-        final byte[] L = new byte[32];
-        final byte[] Laux = new byte[32];
-        final float[] scales = new float[8];
-        final int[] blockSigns = new int[4];
-        final boolean[] onGrid = new boolean[8];
-        final boolean[] onGridAux = new boolean[8];
-        final float[] sums = new float[2];
+    /** Per-row working arrays (ggml keeps them on the stack). */
+    private static final class Scratch extends GridCodecs.GroupSearchScratch {
         final int[] scalesAndSigns = new int[8];
 
         Scratch(int blockBytes) {
-            super(blockBytes);
+            super(blockBytes, 8, 8);
         }
     }
 
@@ -72,15 +63,7 @@ final class Iq3Codecs {
 
         @Override
         public float dot(int n, MemorySegment x, long xOffset, MemorySegment y, long yOffset) {
-            GridCodecs.checkRowLength(type(), n);
-            int bpb = type().bytesPerBlock();
-            float sumf = 0.f;
-            for (int i = 0; i < n / QK_K; i++) {
-                long xb = xOffset + (long) bpb * i;
-                long yb = yOffset + (long) GridCodecs.Q8K_BYTES * i;
-                float d = GridCodecs.half(x, xb) * GridCodecs.q8kScale(y, yb);
-                sumf += d * blockDot(x, xb, y, yb);
-            }
+            float sumf = sumScaledBlockDots(n, x, xOffset, y, yOffset, this::blockDot);
             return finalFactor(sumf);
         }
 

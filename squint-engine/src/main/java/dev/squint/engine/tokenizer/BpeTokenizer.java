@@ -6,7 +6,6 @@ import java.text.Normalizer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 
 /**
  * BPE with ranked merges, in two flavours.
@@ -51,7 +50,7 @@ public final class BpeTokenizer implements ModelTokenizer {
     private final boolean stripLeadingSpace;
     /** SentencePiece-style only: token of each byte value ({@code <0xXX>}) or -1. */
     private final int[] byteTokens = new int[256];
-    private final byte[][] pieces;
+    private final TokenPieces pieces;
 
     /**
      * A byte-level tokenizer.
@@ -93,8 +92,8 @@ public final class BpeTokenizer implements ModelTokenizer {
         this.byteLevel = byteLevel;
         this.stripLeadingSpace = stripLeadingSpace;
         for (int b = 0; b < 256; b++) byteTokens[b] = byteLevel ? -1 : vocab.id(String.format("<0x%02X>", b));
-        this.pieces = new byte[vocab.size()][];
-        for (int id = 0; id < vocab.size(); id++) pieces[id] = computePiece(id);
+        this.pieces = new TokenPieces(vocab, byteLevel ? BpeTokenizer::byteLevelBytes
+                : text -> text.replace(SpmTokenizer.ESCAPED_SPACE, ' ').getBytes(StandardCharsets.UTF_8));
     }
 
     @Override public Vocabulary vocabulary() { return vocab; }
@@ -121,8 +120,6 @@ public final class BpeTokenizer implements ModelTokenizer {
         return out.toArray();
     }
 
-    private record Bigram(int left, int right, int rank, int length) {}
-
     /** BPE within one word whose symbols are its code points (for byte-level words, its characters). */
     private void encodeWord(String w, SpmTokenizer.IntList out) {
         if (ignoreMerges) {
@@ -132,42 +129,14 @@ public final class BpeTokenizer implements ModelTokenizer {
                 return;
             }
         }
-        int n = w.codePointCount(0, w.length());
-        if (n == 1) { // no pair to merge: spares the queue for the many one-character words (digits, punctuation)
+        if (w.codePointCount(0, w.length()) == 1) { // no pair to merge: spares the queue for the many one-character words (digits, punctuation)
             int id = vocab.id(w);
             if (id >= 0) {
                 out.add(id);
                 return;
             }
         }
-        int[] start = new int[n];
-        int[] length = new int[n];
-        int[] prev = new int[n];
-        int[] next = new int[n];
-        for (int i = 0, pos = 0; i < n; i++) {
-            start[i] = pos;
-            length[i] = Character.charCount(w.codePointAt(pos));
-            pos += length[i];
-            prev[i] = i - 1;
-            next[i] = i + 1 < n ? i + 1 : -1;
-        }
-        PriorityQueue<Bigram> queue = new PriorityQueue<>(Math.max(1, n), (a, b) ->
-                a.rank != b.rank ? Integer.compare(a.rank, b.rank) : Integer.compare(a.left, b.left));
-        for (int i = 1; i < n; i++) offer(w, start, length, i - 1, i, queue);
-        while (!queue.isEmpty()) {
-            Bigram bigram = queue.poll();
-            int l = bigram.left, r = bigram.right;
-            // Stale entry: a side was merged away or grew (symbols only grow rightwards, so lengths tell).
-            if (length[l] == 0 || length[r] == 0 || length[l] + length[r] != bigram.length) continue;
-            length[l] += length[r];
-            length[r] = 0;
-            next[l] = next[r];
-            if (next[r] >= 0) prev[next[r]] = l;
-            offer(w, start, length, prev[l], l, queue);
-            offer(w, start, length, l, next[l], queue);
-        }
-        for (int i = n > 0 ? 0 : -1; i >= 0; i = next[i]) {
-            String symbol = w.substring(start[i], start[i] + length[i]);
+        SymbolMerger.merge(w, this::mergeRank, symbol -> {
             int id = vocab.id(symbol);
             if (id >= 0) {
                 out.add(id);
@@ -182,53 +151,23 @@ public final class BpeTokenizer implements ModelTokenizer {
                     if (byteId >= 0) out.add(byteId);
                 }
             }
-        }
+        });
     }
 
-    /** Symbols are contiguous: symbol i spans w[start[i], start[i] + length[i]). */
-    private void offer(String w, int[] start, int[] length, int left, int right, PriorityQueue<Bigram> queue) {
-        if (left < 0 || right < 0) return;
-        String key = w.substring(start[left], start[left] + length[left]) + ' '
-                + w.substring(start[right], start[right] + length[right]);
-        Integer rank = ranks.get(key);
-        if (rank != null) queue.add(new Bigram(left, right, rank, length[left] + length[right]));
+    /** The rank of merging {@code w[from, mid)} with {@code w[mid, to)}. */
+    private double mergeRank(String w, int from, int mid, int to) {
+        Integer rank = ranks.get(w.substring(from, mid) + ' ' + w.substring(mid, to));
+        return rank == null ? SymbolMerger.NO_MERGE : rank;
     }
 
     @Override
     public String decode(int[] ids) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(ids.length * 4);
-        boolean strip = stripLeadingSpace;
-        for (int id : ids) {
-            checkId(id);
-            byte[] piece = pieces[id];
-            if (piece.length == 0) continue;
-            int from = strip && piece[0] == ' ' ? 1 : 0;
-            bytes.write(piece, from, piece.length - from);
-            strip = false;
-        }
-        return bytes.toString(StandardCharsets.UTF_8);
+        return pieces.decode(ids, stripLeadingSpace);
     }
 
     @Override
     public byte[] piece(int id, boolean special) {
-        checkId(id);
-        if (special && vocab.type(id).hiddenInOutput()) return vocab.text(id).getBytes(StandardCharsets.UTF_8);
-        return pieces[id].clone();
-    }
-
-    private void checkId(int id) {
-        if (id < 0 || id >= vocab.size()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + vocab.size());
-    }
-
-    private byte[] computePiece(int id) {
-        String text = vocab.text(id);
-        return switch (vocab.type(id)) {
-            case NORMAL -> byteLevel ? byteLevelBytes(text)
-                    : text.replace(SpmTokenizer.ESCAPED_SPACE, ' ').getBytes(StandardCharsets.UTF_8);
-            case USER_DEFINED -> text.getBytes(StandardCharsets.UTF_8);
-            case BYTE -> new byte[] {(byte) SpmTokenizer.byteValue(text)};
-            default -> new byte[0];
-        };
+        return pieces.piece(id, special);
     }
 
     private static byte[] byteLevelBytes(String text) {

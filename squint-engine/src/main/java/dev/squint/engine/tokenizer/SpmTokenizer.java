@@ -1,9 +1,7 @@
 package dev.squint.engine.tokenizer;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.PriorityQueue;
 
 /**
  * SentencePiece-style BPE over scored pieces, as llama.cpp's {@code llama} vocabulary
@@ -31,7 +29,7 @@ public final class SpmTokenizer implements ModelTokenizer {
     /** Token of each byte value (its {@code <0xXX>} piece, else the one-byte piece), or -1. */
     private final int[] byteTokens = new int[256];
     /** Decoded bytes of each token for {@link #piece} with special = false. */
-    private final byte[][] pieces;
+    private final TokenPieces pieces;
 
     public SpmTokenizer(Vocabulary vocab, boolean addSpacePrefix) {
         this.vocab = vocab;
@@ -41,8 +39,7 @@ public final class SpmTokenizer implements ModelTokenizer {
             if (id < 0 && b < 0x80) id = vocab.id(String.valueOf((char) b));
             byteTokens[b] = id;
         }
-        pieces = new byte[vocab.size()][];
-        for (int id = 0; id < vocab.size(); id++) pieces[id] = computePiece(id);
+        pieces = new TokenPieces(vocab, text -> text.replace(ESCAPED_SPACE, ' ').getBytes(StandardCharsets.UTF_8));
     }
 
     @Override public Vocabulary vocabulary() { return vocab; }
@@ -68,43 +65,10 @@ public final class SpmTokenizer implements ModelTokenizer {
         return out.toArray();
     }
 
-    /** One adjacent pair of symbols whose concatenation is a piece. */
-    private record Bigram(int left, int right, float score, int length) {}
-
     private void encodeFragment(String s, IntList out) {
-        // Symbols are code points; start/length index into s (UTF-16 units), prev/next chain live symbols.
-        int n = s.codePointCount(0, s.length());
-        int[] start = new int[n];
-        int[] length = new int[n];
-        int[] prev = new int[n];
-        int[] next = new int[n];
-        for (int i = 0, pos = 0; i < n; i++) {
-            int cp = s.codePointAt(pos);
-            start[i] = pos;
-            length[i] = Character.charCount(cp);
-            pos += length[i];
-            prev[i] = i - 1;
-            next[i] = i + 1 < n ? i + 1 : -1;
-        }
-        PriorityQueue<Bigram> queue = new PriorityQueue<>(Math.max(1, n), (a, b) ->
-                a.score != b.score ? Float.compare(b.score, a.score) : Integer.compare(a.left, b.left));
-        for (int i = 1; i < n; i++) offer(s, start, length, i - 1, i, queue);
-        while (!queue.isEmpty()) {
-            Bigram bigram = queue.poll();
-            int l = bigram.left, r = bigram.right;
-            // Stale entry: one side was merged away or grew since the pair was queued.
-            if (length[l] == 0 || length[r] == 0 || length[l] + length[r] != bigram.length) continue;
-            length[l] += length[r];
-            length[r] = 0;
-            next[l] = next[r];
-            if (next[r] >= 0) prev[next[r]] = l;
-            offer(s, start, length, prev[l], l, queue);
-            offer(s, start, length, l, next[l], queue);
-        }
         // Every merged symbol is a piece by construction, so only single characters can miss the
         // vocabulary; llama.cpp's resegmentation of merges therefore reduces to byte fallback here.
-        for (int i = n > 0 ? 0 : -1; i >= 0; i = next[i]) {
-            String symbol = s.substring(start[i], start[i] + length[i]);
+        SymbolMerger.merge(s, this::mergePriority, symbol -> {
             int id = vocab.id(symbol);
             if (id >= 0) {
                 out.add(id);
@@ -115,51 +79,23 @@ public final class SpmTokenizer implements ModelTokenizer {
                     if (byteId >= 0) out.add(byteId);
                 }
             }
-        }
+        });
     }
 
-    private void offer(String s, int[] start, int[] length, int left, int right, PriorityQueue<Bigram> queue) {
-        if (left < 0 || right < 0) return;
-        int len = length[left] + length[right];
-        int id = vocab.id(s.substring(start[left], start[left] + len));
-        if (id < 0) return;
-        queue.add(new Bigram(left, right, vocab.score(id), len));
+    /** A pair merges when its concatenation is a piece; the highest score first (lowest priority). */
+    private double mergePriority(String s, int from, int mid, int to) {
+        int id = vocab.id(s.substring(from, to));
+        return id < 0 ? SymbolMerger.NO_MERGE : -(double) vocab.score(id);
     }
 
     @Override
     public String decode(int[] ids) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(ids.length * 4);
-        boolean stripSpace = addSpacePrefix;
-        for (int id : ids) {
-            checkId(id);
-            byte[] piece = pieces[id];
-            if (piece.length == 0) continue;
-            int from = stripSpace && piece[0] == ' ' ? 1 : 0;
-            bytes.write(piece, from, piece.length - from);
-            stripSpace = false;
-        }
-        return bytes.toString(StandardCharsets.UTF_8);
+        return pieces.decode(ids, addSpacePrefix);
     }
 
     @Override
     public byte[] piece(int id, boolean special) {
-        checkId(id);
-        if (special && vocab.type(id).hiddenInOutput()) return vocab.text(id).getBytes(StandardCharsets.UTF_8);
-        return pieces[id].clone();
-    }
-
-    private void checkId(int id) {
-        if (id < 0 || id >= vocab.size()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + vocab.size());
-    }
-
-    private byte[] computePiece(int id) {
-        String text = vocab.text(id);
-        return switch (vocab.type(id)) {
-            case NORMAL -> text.replace(ESCAPED_SPACE, ' ').getBytes(StandardCharsets.UTF_8);
-            case USER_DEFINED -> text.getBytes(StandardCharsets.UTF_8);
-            case BYTE -> new byte[] {(byte) byteValue(text)};
-            default -> new byte[0];
-        };
+        return pieces.piece(id, special);
     }
 
     /** The value of a {@code <0xXX>} byte token. */
