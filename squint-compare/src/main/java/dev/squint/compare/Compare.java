@@ -1,0 +1,94 @@
+package dev.squint.compare;
+
+import dev.squint.report.ComparisonReport;
+import dev.squint.report.FormatRow;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code squint compare}: a base model and its other forms measured on the same data in one run — quality against
+ * the base, file size, bits per weight, throughput and peak memory per model — as a {@link ComparisonReport} whose
+ * first row is the base. The kind of comparison follows the base ({@link CompareKind}); every candidate must be of
+ * the same kind.
+ */
+public final class Compare {
+    private Compare() {}
+
+    /** Measures every model of {@code options}; the report's verdicts are left empty for the caller to compute. */
+    public static ComparisonReport run(CompareOptions options, CompareProgress progress) {
+        CompareKind kind = CompareKind.common(options.models(), options.inputs() != null);
+        List<FormatRow> rows;
+        Map<String, String> env = new LinkedHashMap<>();
+        String headline, unit;
+        switch (kind) {
+            case DECODER -> {
+                DecoderComparison.Outcome out = DecoderComparison.run(options, progress);
+                rows = out.rows();
+                env.putAll(out.environment());
+                headline = DecoderComparison.QUALITY_HEADLINE;
+                unit = "tokens/s";
+            }
+            case ENCODER -> {
+                EncoderComparison.Outcome out = EncoderComparison.run(options, progress);
+                rows = out.rows();
+                env.putAll(out.environment());
+                headline = EncoderComparison.QUALITY_HEADLINE;
+                unit = "sentences/s";
+            }
+            case ONNX_GRAPH -> {
+                OnnxGraphComparison.Outcome out = OnnxGraphComparison.run(options, progress);
+                rows = out.rows();
+                env.putAll(out.environment());
+                headline = OnnxGraphComparison.QUALITY_HEADLINE;
+                unit = "samples/s";
+            }
+            default -> throw new IllegalStateException(kind.toString());
+        }
+        env.putAll(machine(options));
+        String base = rowName(options.base());
+        String title = "squint compare: " + base + " and " + options.candidates().size() + " other form"
+                + (options.candidates().size() == 1 ? "" : "s");
+        return new ComparisonReport(title, base, kind.reportName(), headline, unit, rows, List.of(), env);
+    }
+
+    /** A row's name: the file (or folder) name. */
+    static String rowName(Path p) {
+        Path name = p.toAbsolutePath().normalize().getFileName();
+        return name == null ? p.toString() : name.toString();
+    }
+
+    /**
+     * Lets the previous model's memory go before the next one is measured: a full collection, so the peak-memory
+     * figure of a row starts from what is actually live.
+     */
+    static void settle() {
+        System.gc();
+    }
+
+    /** Where and when it was measured, and how busy the machine was (timings on a loaded machine are noisy). */
+    static Map<String, String> machine(CompareOptions o) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("machine", Runtime.getRuntime().availableProcessors() + " processors, " + System.getProperty("os.name") + " "
+                + System.getProperty("os.arch"));
+        env.put("threads", Integer.toString(o.threads()));
+        env.put("jvm", "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")");
+        env.put("date", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        try {
+            String[] load = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            env.put("load average", String.format(Locale.ROOT, "%s %s %s (1, 5, 15 min) at the end", load[0], load[1], load[2]));
+        } catch (IOException | RuntimeException e) {
+            // not Linux: no load figure
+        }
+        if (!PeakMemory.reset()) env.put("peak memory", "not measured (no writable /proc/self/clear_refs)");
+        else env.put("peak memory", "peak resident set (VmHWM) while the row's model was loaded and measured");
+        return env;
+    }
+}
