@@ -27,8 +27,8 @@ final class EncoderComparison {
     static final int RETRIEVAL_K = 10;
     /** Sentences whose token ids must match between models (the tokenizer check). */
     private static final int TOKENIZER_CHECK_SENTENCES = 32;
-    /** Sentences in one timed throughput call (four batches of 32). */
-    private static final int TIMED_SENTENCES = 128;
+    /** Sentences in one timed throughput call (two batches of 32). */
+    private static final int TIMED_SENTENCES = 64;
 
     private EncoderComparison() {}
 
