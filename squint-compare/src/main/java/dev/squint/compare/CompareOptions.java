@@ -33,9 +33,14 @@ public record CompareOptions(Path base, List<Path> candidates, Path text, Path s
         if (limit < 0) throw new SquintException("--limit must not be negative, got " + limit);
         if (limit == 1) throw new SquintException("--limit must be at least 2 (or 0 for all)");
         if (!(benchSeconds > 0) || benchSeconds > 3600) throw new SquintException("--bench-seconds must be in (0, 3600], got " + benchSeconds);
-        for (Path p : new Path[] {text, sts, sentences, inputs}) {
-            if (p != null && !Files.isRegularFile(p)) throw new SquintException(p + ": no such file");
-        }
+        mustExist("--text", text);
+        mustExist("--sts", sts);
+        mustExist("--sentences", sentences);
+        mustExist("--inputs", inputs);
+    }
+
+    private static void mustExist(String option, Path p) {
+        if (p != null && !Files.isRegularFile(p)) throw new SquintException(option + " " + p + ": no such file");
     }
 
     /** Defaults for everything but the models and the data: all processors, context 512, no limit, 2 s timing. */
