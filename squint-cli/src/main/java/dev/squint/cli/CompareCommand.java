@@ -59,7 +59,7 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "512", description = "Decoders: chunk length in tokens (default ${DEFAULT-VALUE}).")
     int ctx;
 
-    @Option(names = "--limit", defaultValue = "0", description = "Use only the first N sentences, STS pairs or samples (default: all).")
+    @Option(names = "--limit", defaultValue = "0", description = "Use only the first N sentences, STS pairs, input samples or text chunks (default: all).")
     int limit;
 
     @Option(names = "--bench-seconds", defaultValue = "2", description = "Minimum timed seconds per model for the speed figure (default ${DEFAULT-VALUE}).")

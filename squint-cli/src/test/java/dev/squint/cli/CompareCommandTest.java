@@ -77,6 +77,12 @@ class CompareCommandTest {
                 "all-minilm-l6-v2.onnx is a sentence encoder", "base", "is a decoder", "one kind");
     }
 
+    @Test void dataOptionsOfAnotherKindAreRefused() {
+        Assumptions.assumeTrue(Files.exists(F32) && Files.exists(Q4) && Files.exists(TEXT), "shared llama.cpp data absent");
+        oneLineUserError(CliRun.of("compare", F32.toString(), Q4.toString(), "--text", TEXT.toString(), "--sentences", TEXT.toString()),
+                "--sentences does not apply", "decoders take --text FILE");
+    }
+
     @Test void aBaseAloneIsAUsageError() {
         CliRun r = CliRun.of("compare", "model.gguf");
         assertThat(r.exitCode()).isEqualTo(2);

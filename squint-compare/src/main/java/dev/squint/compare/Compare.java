@@ -1,5 +1,6 @@
 package dev.squint.compare;
 
+import dev.squint.core.SquintException;
 import dev.squint.report.ComparisonReport;
 import dev.squint.report.FormatRow;
 
@@ -25,6 +26,7 @@ public final class Compare {
     /** Measures every model of {@code options}; the report's verdicts are left empty for the caller to compute. */
     public static ComparisonReport run(CompareOptions options, CompareProgress progress) {
         CompareKind kind = CompareKind.common(options.models(), options.inputs() != null);
+        refuseOptionsOtherKindsTake(kind, options);
         List<FormatRow> rows;
         Map<String, String> env = new LinkedHashMap<>();
         String headline, unit;
@@ -57,6 +59,25 @@ public final class Compare {
         String title = "squint compare: " + base + " and " + options.candidates().size() + " other form"
                 + (options.candidates().size() == 1 ? "" : "s");
         return new ComparisonReport(title, base, kind.reportName(), headline, unit, rows, List.of(), env);
+    }
+
+    /** Data options of another kind would be silently ignored: say so instead. */
+    static void refuseOptionsOtherKindsTake(CompareKind kind, CompareOptions o) {
+        Map<String, Boolean> given = new LinkedHashMap<>();
+        given.put("--text", o.text() != null && kind != CompareKind.DECODER);
+        given.put("--sts", o.sts() != null && kind != CompareKind.ENCODER);
+        given.put("--sentences", o.sentences() != null && kind != CompareKind.ENCODER);
+        given.put("--inputs", o.inputs() != null && kind != CompareKind.ONNX_GRAPH);
+        for (var e : given.entrySet()) {
+            if (e.getValue()) {
+                throw new SquintException(e.getKey() + " does not apply: " + o.base() + " is " + kind.article() + " ("
+                        + switch (kind) {
+                            case DECODER -> "decoders take --text FILE";
+                            case ENCODER -> "encoders take --sentences FILE and/or --sts FILE";
+                            case ONNX_GRAPH -> "ONNX graphs take --inputs FILE";
+                        } + ")");
+            }
+        }
     }
 
     /** A row's name: the file (or folder) name. */

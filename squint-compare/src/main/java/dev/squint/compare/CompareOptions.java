@@ -18,7 +18,7 @@ import java.util.List;
  * @param inputs       ONNX graphs: tensors named after the graph inputs (.npy, .npz, safetensors)
  * @param threads      threads for squint's engines (ONNX Runtime picks its own)
  * @param ctx          decoders: chunk length in tokens (llama-perplexity's {@code -c})
- * @param limit        use at most this many sentences, STS pairs or input samples; 0 = all
+ * @param limit        use at most this many sentences, STS pairs, input samples or (decoders) chunks; 0 = all
  * @param benchSeconds minimum timed seconds per model for the throughput figure
  */
 public record CompareOptions(Path base, List<Path> candidates, Path text, Path sts, Path sentences, Path inputs,

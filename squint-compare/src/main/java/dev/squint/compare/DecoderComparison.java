@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -73,6 +74,7 @@ final class DecoderComparison {
                 try (Decoder d = Decoder.open(path, null, false); LlamaSession s = d.model().newSession(o.ctx(), o.threads())) {
                     int vocab = d.model().config().vocab();
                     int[] tokens = d.tokenizeForEval(content);
+                    if (o.limit() > 0 && tokens.length > (long) o.limit() * o.ctx()) tokens = Arrays.copyOf(tokens, o.limit() * o.ctx());
                     if (isBase) {
                         baseTokens = tokens;
                         baseVocab = vocab;
@@ -96,7 +98,8 @@ final class DecoderComparison {
                         quality.add(metric("kld_mean", "mean KLD", 0.0, Direction.LOWER));
                         quality.add(metric("kld_p99", "KLD 99 %", 0.0, Direction.LOWER));
                         quality.add(new Metric("same_top", "same top token", 100.0, Direction.HIGHER, "%"));
-                        env.put("text", o.text().getFileName() + ": " + tokens.length + " tokens, " + chunks + " chunks of " + o.ctx()
+                        env.put("text", o.text().getFileName() + ": " + tokens.length + " tokens" + (o.limit() > 0 ? " (--limit " + o.limit() + " chunks)" : "")
+                                + ", " + chunks + " chunks of " + o.ctx()
                                 + ", " + r.tokensScored() + " scored (llama-perplexity's method)");
                     } else {
                         PerplexityEval.KlResult k = PerplexityEval.compare(s, tokens, o.ctx(), d.bos(), baseLogProbs, i -> progress.step());
