@@ -65,9 +65,13 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--bench-seconds", defaultValue = "2", description = "Minimum timed seconds per model for the speed figure (default ${DEFAULT-VALUE}).")
     double benchSeconds;
 
+    @Option(names = "--squint-engine", description = "Encoders: run ONNX files in squint's engine instead of ONNX Runtime "
+            + "(graphs it cannot load, such as int8 exports, still run in ONNX Runtime).")
+    boolean squintEngine;
+
     @Override public Integer call() {
         CompareOptions o = new CompareOptions(ModelAliases.resolve(base), candidates.stream().map(ModelAliases::resolve).toList(),
-                text, sts, sentences, inputs, threads != null ? threads : Runtime.getRuntime().availableProcessors(), ctx, limit, benchSeconds);
+                text, sts, sentences, inputs, threads != null ? threads : Runtime.getRuntime().availableProcessors(), ctx, limit, benchSeconds, squintEngine);
         ComparisonReport report;
         try (BarPerModel progress = new BarPerModel()) {
             report = Compare.run(o, progress);

@@ -20,9 +20,10 @@ import java.util.List;
  * @param ctx          decoders: chunk length in tokens (llama-perplexity's {@code -c})
  * @param limit        use at most this many sentences, STS pairs, input samples or (decoders) chunks; 0 = all
  * @param benchSeconds minimum timed seconds per model for the throughput figure
+ * @param squintEngine encoders: run ONNX files in squint's engine rather than ONNX Runtime where it can load them
  */
 public record CompareOptions(Path base, List<Path> candidates, Path text, Path sts, Path sentences, Path inputs,
-                             int threads, int ctx, int limit, double benchSeconds) {
+                             int threads, int ctx, int limit, double benchSeconds, boolean squintEngine) {
     public CompareOptions {
         if (base == null) throw new SquintException("give the BASE model and at least one CANDIDATE");
         candidates = candidates == null ? List.of() : List.copyOf(candidates);
@@ -45,39 +46,43 @@ public record CompareOptions(Path base, List<Path> candidates, Path text, Path s
 
     /** Defaults for everything but the models and the data: all processors, context 512, no limit, 2 s timing. */
     public static CompareOptions of(Path base, List<Path> candidates) {
-        return new CompareOptions(base, candidates, null, null, null, null, Runtime.getRuntime().availableProcessors(), 512, 0, 2.0);
+        return new CompareOptions(base, candidates, null, null, null, null, Runtime.getRuntime().availableProcessors(), 512, 0, 2.0, false);
     }
 
     public CompareOptions withText(Path file) {
-        return new CompareOptions(base, candidates, file, sts, sentences, inputs, threads, ctx, limit, benchSeconds);
+        return new CompareOptions(base, candidates, file, sts, sentences, inputs, threads, ctx, limit, benchSeconds, squintEngine);
     }
 
     public CompareOptions withSts(Path file) {
-        return new CompareOptions(base, candidates, text, file, sentences, inputs, threads, ctx, limit, benchSeconds);
+        return new CompareOptions(base, candidates, text, file, sentences, inputs, threads, ctx, limit, benchSeconds, squintEngine);
     }
 
     public CompareOptions withSentences(Path file) {
-        return new CompareOptions(base, candidates, text, sts, file, inputs, threads, ctx, limit, benchSeconds);
+        return new CompareOptions(base, candidates, text, sts, file, inputs, threads, ctx, limit, benchSeconds, squintEngine);
     }
 
     public CompareOptions withInputs(Path file) {
-        return new CompareOptions(base, candidates, text, sts, sentences, file, threads, ctx, limit, benchSeconds);
+        return new CompareOptions(base, candidates, text, sts, sentences, file, threads, ctx, limit, benchSeconds, squintEngine);
     }
 
     public CompareOptions withThreads(int n) {
-        return new CompareOptions(base, candidates, text, sts, sentences, inputs, n, ctx, limit, benchSeconds);
+        return new CompareOptions(base, candidates, text, sts, sentences, inputs, n, ctx, limit, benchSeconds, squintEngine);
     }
 
     public CompareOptions withCtx(int n) {
-        return new CompareOptions(base, candidates, text, sts, sentences, inputs, threads, n, limit, benchSeconds);
+        return new CompareOptions(base, candidates, text, sts, sentences, inputs, threads, n, limit, benchSeconds, squintEngine);
     }
 
     public CompareOptions withLimit(int n) {
-        return new CompareOptions(base, candidates, text, sts, sentences, inputs, threads, ctx, n, benchSeconds);
+        return new CompareOptions(base, candidates, text, sts, sentences, inputs, threads, ctx, n, benchSeconds, squintEngine);
     }
 
     public CompareOptions withBenchSeconds(double s) {
-        return new CompareOptions(base, candidates, text, sts, sentences, inputs, threads, ctx, limit, s);
+        return new CompareOptions(base, candidates, text, sts, sentences, inputs, threads, ctx, limit, s, squintEngine);
+    }
+
+    public CompareOptions withSquintEngine(boolean on) {
+        return new CompareOptions(base, candidates, text, sts, sentences, inputs, threads, ctx, limit, benchSeconds, on);
     }
 
     /** Every model, base first. */

@@ -30,7 +30,7 @@ import java.util.Optional;
  * <p>Quality kept is {@code PPL(base) / PPL}: 1.0 for no loss, below 1 as the candidate predicts the text worse.
  */
 final class DecoderComparison {
-    static final String QUALITY_HEADLINE = "PPL(base) / PPL on the --text (1.0 = no loss)";
+    static final String QUALITY_HEADLINE = "1 / perplexity on the text (PPL(base) / PPL)";
     /** Tokens per generation run from an empty cache (llama-bench's tg default is 128). */
     static final int GENERATION_TOKENS = 128;
 

@@ -44,9 +44,20 @@ interface EncoderRunner extends AutoCloseable {
 
     @Override void close();
 
-    static EncoderRunner open(Path path, int threads) {
-        if (path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) return new Ort(path);
-        return new Squint(path, threads);
+    /**
+     * @param squintFirst for ONNX files: try squint's engine first, falling back to ONNX Runtime for graphs it cannot
+     *                    load (quantized exports)
+     */
+    static EncoderRunner open(Path path, int threads, boolean squintFirst) {
+        if (!path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) return new Squint(path, threads);
+        if (squintFirst) {
+            try {
+                return new Squint(path, threads);
+            } catch (SquintException e) {
+                // not a graph squint's BERT loader reads (e.g. MatMulInteger): ONNX Runtime runs it
+            }
+        }
+        return new Ort(path);
     }
 
     /** squint's engine ({@link BertLoader}). */

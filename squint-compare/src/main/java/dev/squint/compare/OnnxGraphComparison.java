@@ -30,7 +30,7 @@ import java.util.Set;
  * so its peak memory is its own). Quality kept is the mean cosine of the worst output.
  */
 final class OnnxGraphComparison {
-    static final String QUALITY_HEADLINE = "mean cosine similarity of the outputs to the base's (worst output)";
+    static final String QUALITY_HEADLINE = "mean cosine similarity of the outputs (the worst output)";
     static final int DEFAULT_BATCH = 32;
 
     private OnnxGraphComparison() {}
