@@ -41,7 +41,7 @@ final class Figures {
 
     /** A threshold as a short percentage: 0.99 → "99 %", 0.995 → "99.5 %". */
     static String threshold(double fraction) {
-        double p = fraction * 100;
+        double p = Math.round(fraction * 1000) / 10.0; // 1 - 0.97 is 0.030000000000000027
         return (Math.rint(p) == p ? fmt("%.0f", p) : fmt("%.1f", p)) + " %";
     }
 

@@ -219,8 +219,8 @@ public final class Verdicts {
                 }
                 double smaller = timesSmaller(base, row);
                 if (slower(row, base) && known(smaller) && smaller < policy.minSizeGainIfSlower()) {
-                    why.add("slower than " + base.name() + " (" + speedFigures(row) + " vs " + Figures.throughput(base.throughput())
-                            + ") and only " + ratio(smaller) + " smaller (a slower form must be " + ratio(policy.minSizeGainIfSlower()) + " smaller)");
+                    why.add("slower than " + base.name() + " (" + Figures.throughput(row.throughput()) + " vs " + Figures.throughput(base.throughput())
+                            + " " + unit + ", " + ratio(timesFaster(base, row)) + ") and only " + ratio(smaller) + " smaller (a slower form must be " + ratio(policy.minSizeGainIfSlower()) + " smaller)");
                 }
                 dominator(row).ifPresent(d -> why.add(label(d) + " is at least as small (" + megabytesWithUnit(d.fileBytes()) + " vs "
                         + megabytesWithUnit(row.fileBytes()) + "), keeps at least as much (" + percent(q(d)) + " vs " + percent(q(row))
