@@ -4,6 +4,7 @@ import dev.squint.compare.Compare;
 import dev.squint.compare.CompareOptions;
 import dev.squint.compare.CompareProgress;
 import dev.squint.report.ComparisonReport;
+import dev.squint.report.Reports;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -11,6 +12,7 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -65,6 +67,8 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--bench-seconds", defaultValue = "2", description = "Minimum timed seconds per model for the speed figure (default ${DEFAULT-VALUE}).")
     double benchSeconds;
 
+    @CommandLine.Mixin ReportOptions reports;
+
     @Option(names = "--squint-engine", description = "Encoders: run ONNX files in squint's engine instead of ONNX Runtime "
             + "(graphs it cannot load, such as int8 exports, still run in ONNX Runtime).")
     boolean squintEngine;
@@ -77,8 +81,11 @@ final class CompareCommand implements Callable<Integer> {
             report = Compare.run(o, progress);
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.println(report.title() + ": " + report.rows().size() + " rows");
+        out.print(Reports.terminal(report));
         out.flush();
+        List<Path> readFiles = new ArrayList<>(o.models());
+        for (Path p : new Path[] {text, sts, sentences, inputs}) if (p != null) readFiles.add(p);
+        reports.write(report, out, readFiles);
         return 0;
     }
 

@@ -89,6 +89,29 @@ class CompareCommandTest {
         assertThat(r.err()).contains("CANDIDATE");
     }
 
+    @Test void decodersEndToEndWithATableVerdictsAndReportFiles() throws IOException {
+        Path bin = SHARED.resolve("data/stories260K.bin"); // llama2.c, with tok512.bin beside it
+        Assumptions.assumeTrue(Files.exists(F32) && Files.exists(Q4) && Files.exists(TEXT) && Files.exists(bin), "shared llama.cpp data absent");
+        Path md = tmp.resolve("r.md"), json = tmp.resolve("r.json"), html = tmp.resolve("r.html");
+        CliRun r = CliRun.of("compare", F32.toString(), bin.toString(), Q4.toString(), "--text", TEXT.toString(), "--ctx", "128",
+                "--limit", "8", "--threads", "2", "--bench-seconds", "0.1", "--markdown", md.toString(), "--json", json.toString(),
+                "--html", html.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("stories260K-f32.gguf", "stories260K.bin", "stories260K-Q4_0-ffnF16.gguf", "Verdicts", "PPL",
+                "wrote " + md, "wrote " + json, "wrote " + html);
+        assertThat(Files.readString(md)).contains("stories260K-Q4\\_0-ffnF16.gguf", "## Verdicts");
+        String j = Files.readString(json);
+        assertThat(j).contains("\"kind\"", "decoder", "kld_mean", "same_top");
+        assertThat(Files.readString(html)).contains("<svg");
+        // the llama2.c checkpoint is the same weights as llama.cpp's F32 conversion: no divergence, same top token everywhere
+        var report = dev.squint.report.Reports.fromJson(j);
+        var llama2c = report.rows().get(1);
+        assertThat(llama2c.metric("kld_mean").orElseThrow().value()).isLessThan(1e-6);
+        assertThat(llama2c.metric("same_top").orElseThrow().value()).isEqualTo(100.0);
+        assertThat(report.rows().get(2).metric("kld_mean").orElseThrow().value()).isGreaterThan(0.05);
+        assertThat(report.verdicts()).isNotEmpty();
+    }
+
     @Test void helpDescribesEveryKind() {
         CliRun r = CliRun.of("compare", "--help");
         assertThat(r.exitCode()).isZero();

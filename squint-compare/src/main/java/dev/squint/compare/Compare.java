@@ -3,6 +3,8 @@ package dev.squint.compare;
 import dev.squint.core.SquintException;
 import dev.squint.report.ComparisonReport;
 import dev.squint.report.FormatRow;
+import dev.squint.report.VerdictPolicy;
+import dev.squint.report.Verdicts;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,8 +25,13 @@ import java.util.Map;
 public final class Compare {
     private Compare() {}
 
-    /** Measures every model of {@code options}; the report's verdicts are left empty for the caller to compute. */
+    /** Measures every model of {@code options}; verdicts under {@link VerdictPolicy#defaults()}. */
     public static ComparisonReport run(CompareOptions options, CompareProgress progress) {
+        return run(options, progress, VerdictPolicy.defaults());
+    }
+
+    /** Measures every model of {@code options} and computes the verdicts under {@code policy}. */
+    public static ComparisonReport run(CompareOptions options, CompareProgress progress, VerdictPolicy policy) {
         CompareKind kind = CompareKind.common(options.models(), options.inputs() != null);
         refuseOptionsOtherKindsTake(kind, options);
         List<FormatRow> rows;
@@ -58,7 +65,8 @@ public final class Compare {
         String base = rowName(options.base());
         String title = "squint compare: " + base + " and " + options.candidates().size() + " other form"
                 + (options.candidates().size() == 1 ? "" : "s");
-        return new ComparisonReport(title, base, kind.reportName(), headline, unit, rows, List.of(), env);
+        ComparisonReport report = new ComparisonReport(title, base, kind.reportName(), headline, unit, rows, List.of(), env);
+        return Verdicts.withComputedVerdicts(report, policy);
     }
 
     /** Data options of another kind would be silently ignored: say so instead. */

@@ -86,11 +86,10 @@ final class DecoderComparison {
                     List<Metric> quality = new ArrayList<>();
                     List<String> notes = new ArrayList<>();
                     long t0 = System.nanoTime();
-                    double ppl, pplError;
+                    double ppl;
                     if (isBase) {
                         PerplexityEval.Result r = PerplexityEval.saveBase(s, tokens, o.ctx(), d.bos(), baseLogProbs, i -> progress.step());
                         ppl = basePpl = r.ppl();
-                        pplError = r.pplError();
                         quality.add(metric("perplexity", "PPL", r.ppl(), Direction.LOWER));
                         quality.add(metric("perplexity_error", "PPL ±", r.pplError(), Direction.LOWER));
                         // a model compared with itself: zero divergence and the same top token everywhere, by definition
@@ -104,7 +103,6 @@ final class DecoderComparison {
                     } else {
                         PerplexityEval.KlResult k = PerplexityEval.compare(s, tokens, o.ctx(), d.bos(), baseLogProbs, i -> progress.step());
                         ppl = k.ppl().ppl();
-                        pplError = k.ppl().pplError();
                         quality.add(metric("perplexity", "PPL", ppl, Direction.LOWER));
                         quality.add(metric("perplexity_error", "PPL ±", k.ppl().pplError(), Direction.LOWER));
                         quality.add(metric("ppl_ratio", "PPL ratio", k.pplRatio(), Direction.LOWER));
@@ -119,8 +117,8 @@ final class DecoderComparison {
                     int gen = Math.min(GENERATION_TOKENS, o.ctx());
                     ThroughputTimer.Result tg = ThroughputTimer.measure(() -> generate(s, gen, d.bos(), vocab), gen, o.benchSeconds(), 1);
                     progress.step();
-                    notes.addFirst(String.format(Locale.ROOT, "PPL %.4f ± %.4f; prompt %.0f tokens/s (perplexity pass)", ppl,
-                            pplError, promptPerSecond));
+                    notes.addFirst(String.format(Locale.ROOT, "prompt processing %.0f tokens/s (the perplexity pass, batches of %d)",
+                            promptPerSecond, o.ctx()));
                     long peak = memory ? PeakMemory.peakBytes().orElse(-1) : -1;
                     rows.add(new FormatRow(name, files.format(), "squint engine, " + o.threads() + " threads", Optional.of(path.toString()),
                             files.fileBytes(), files.bitsPerWeight(baseParams), basePpl / ppl, quality, tg.itemsPerSecond(), peak,
