@@ -57,6 +57,9 @@ final class DecoderComparison {
             throw new SquintException("cannot create a temporary folder for the base log-probabilities: " + e.getMessage());
         }
         Path baseLogProbs = tmpDir.resolve("base.kld");
+        // Ctrl-C skips the finally below; the JVM's shutdown hook still removes these (file first, then its folder)
+        tmpDir.toFile().deleteOnExit();
+        baseLogProbs.toFile().deleteOnExit();
         try {
             List<FormatRow> rows = new ArrayList<>();
             Map<String, String> env = new LinkedHashMap<>();
