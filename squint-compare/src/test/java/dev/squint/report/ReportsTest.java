@@ -161,7 +161,7 @@ class ReportsTest {
         List<double[]> boxes = new ArrayList<>();
         while (m.find()) {
             double x = Double.parseDouble(m.group(1)), y = Double.parseDouble(m.group(2));
-            double w = m.group(3).length() * 6.4;
+            double w = m.group(3).length() * 7.0;
             boxes.add(new double[]{x, y - 11, x + w, y + 3});
             assertThat(x).isGreaterThanOrEqualTo(0);
             assertThat(x + w).isLessThanOrEqualTo(SvgChart.WIDTH);
