@@ -188,7 +188,7 @@ public final class ChromiumCheck {
         }
         Optional<Path> chromium = findChromium();
         if (chromium.isEmpty()) {
-            System.err.println("no chromium binary found (install Debian's 'chromium' package, or set -Dsquint.chromium=PATH)");
+            System.err.println("no chromium binary found: install Debian's 'chromium' package, or point at one (CHROMIUM=PATH for scripts/check-report-in-chromium.sh, -Dsquint.chromium=PATH for java)");
             System.exit(3);
         }
         Path work = args.length == 2 ? Path.of(args[1]) : Files.createTempDirectory("squint-chromium-");

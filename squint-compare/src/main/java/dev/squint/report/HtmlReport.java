@@ -109,7 +109,8 @@ final class HtmlReport {
             h1 { font-size: 1.5em; margin-bottom: 0.2em; }
             .subtitle { color: #555; margin-top: 0; }
             table.report { border-collapse: collapse; font-size: 13px; }
-            table.report th, table.report td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; white-space: nowrap; }
+            table.report th, table.report td { border-bottom: 1px solid #ddd; padding: 4px 6px; text-align: left; vertical-align: top; }
+            table.report th, table.report .num { white-space: nowrap; }
             table.report thead th { background: #f3f3f3; position: sticky; top: 0; }
             table.report .num { text-align: right; font-variant-numeric: tabular-nums; }
             table.report tr.base { background: #fdecea; }

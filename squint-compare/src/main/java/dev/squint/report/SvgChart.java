@@ -21,7 +21,7 @@ final class SvgChart {
     static final int WIDTH = 560;
     static final int HEIGHT = 400;
     private static final int LEFT = 70, RIGHT = 20, TOP = 40, BOTTOM = 56;
-    private static final double CHAR_W = 6.4, FONT = 11, LINE = 14;
+    private static final double CHAR_W = 7.0, FONT = 11, LINE = 14;
     static final String BASE_COLOR = "#c0392b", FORM_COLOR = "#1f5fbf", REFERENCE_COLOR = "#7a3db8";
 
     private SvgChart() {}
@@ -40,7 +40,6 @@ final class SvgChart {
             minY = Math.min(minY, p.y()); maxY = Math.max(maxY, p.y());
         }
         if (points.isEmpty()) { minX = 0; maxX = 1; minY = 0; maxY = 1; }
-        if (xFromZero) minX = Math.min(0, minX);
         Axis xa = Axis.of(minX, maxX, xFromZero);
         Axis ya = Axis.of(minY, maxY, false);
         double plotW = WIDTH - LEFT - RIGHT, plotH = HEIGHT - TOP - BOTTOM;
@@ -66,9 +65,9 @@ final class SvgChart {
         }
         s.append("<rect x=\"").append(LEFT).append("\" y=\"").append(TOP).append("\" width=\"").append(fmt(plotW)).append("\" height=\"")
                 .append(fmt(plotH)).append("\" fill=\"none\" stroke=\"#777\"/>\n");
-        s.append(text(LEFT + plotW / 2, HEIGHT - 12, xLabel, "middle", 12, "#111"));
+        s.append(text(LEFT + plotW / 2, HEIGHT - 12, xLabel + (xa.log() ? ", log scale" : ""), "middle", 12, "#111"));
         s.append("<text transform=\"translate(16 ").append(fmt(TOP + plotH / 2)).append(") rotate(-90)\" text-anchor=\"middle\" font-size=\"12\" fill=\"#111\">")
-                .append(Html.text(yLabel)).append("</text>\n");
+                .append(Html.text(yLabel + (ya.log() ? ", log scale" : ""))).append("</text>\n");
 
         // markers first (labels must avoid all of them), then labels
         List<double[]> occupied = new ArrayList<>();
@@ -94,12 +93,13 @@ final class SvgChart {
             Point p = points.get(i);
             double px = centers.get(i)[0], py = centers.get(i)[1];
             String label = p.label() + (p.kind() == Kind.BASE ? " (base)" : p.kind() == Kind.REFERENCE ? " (reference)" : "");
-            double w = label.length() * CHAR_W, h = LINE;
+            double w = label.codePointCount(0, label.length()) * CHAR_W + 2, h = LINE; // estimated: no font metrics without AWT
             double[] box = place(px, py, w, h, occupied, plotW, plotH);
             occupied.add(box);
             double tx = box[0], ty = box[3] - 3;
-            boolean far = Math.hypot((box[0] + box[2]) / 2 - px, (box[1] + box[3]) / 2 - py) > w / 2 + 16;
-            if (far) s.append(line(px, py, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, "#999"));
+            // a label pushed away from its marker gets a leader line to the label's nearest edge
+            double ex = Math.max(box[0], Math.min(px, box[2])), ey = Math.max(box[1], Math.min(py, box[3]));
+            if (Math.hypot(ex - px, ey - py) > 12) s.append(line(px, py, ex, ey, "#999"));
             String color = p.kind() == Kind.BASE ? BASE_COLOR : p.kind() == Kind.REFERENCE ? REFERENCE_COLOR : "#111";
             s.append("<text class=\"point-label\" x=\"").append(fmt(tx)).append("\" y=\"").append(fmt(ty)).append("\" font-size=\"").append(fmt(FONT))
                     .append("\" fill=\"").append(color).append("\">").append(Html.text(label)).append("</text>\n");
@@ -165,9 +165,17 @@ final class SvgChart {
         return String.format(Locale.ROOT, "%.1f", v);
     }
 
-    /** A linear axis with "nice" ticks (1, 2 or 5 × 10^k) that cover the data. */
-    record Axis(double lo, double hi, double step) {
+    /**
+     * An axis with "nice" ticks (1, 2 or 5 × 10^k) that cover the data: linear, or logarithmic when the values span
+     * a factor of 3 or more — sizes are compared as ratios ("4× smaller"), and a log axis spreads the cluster of
+     * 4- and 8-bit forms that a linear one squeezes against the left edge.
+     */
+    record Axis(double lo, double hi, double step, boolean log) {
         static Axis of(double min, double max, boolean fromZero) {
+            if (min > 0 && max / min >= 3) {
+                double lo = niceBelow(min / 1.15), hi = niceAbove(max * 1.15);
+                return new Axis(lo, hi, 0, true);
+            }
             if (!(max > min)) {
                 double pad = min == 0 ? 1 : Math.abs(min) * 0.05;
                 min -= pad;
@@ -177,7 +185,7 @@ final class SvgChart {
             double step = nice(span / 5);
             double lo = fromZero && min >= 0 ? 0 : Math.floor((min - span * 0.04) / step) * step;
             double hi = Math.ceil((max + span * 0.06) / step) * step;
-            return new Axis(lo, hi, step);
+            return new Axis(lo, hi, step, false);
         }
 
         static double nice(double raw) {
@@ -186,15 +194,48 @@ final class SvgChart {
             return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
         }
 
-        double frac(double v) { return (v - lo) / (hi - lo); }
+        /** Round mantissas for log-axis ends: close enough to the data that little of the axis is empty. */
+        private static final double[] MANTISSAS = {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
+
+        /** The largest round value (mantissa × 10^k) not above v. */
+        static double niceBelow(double v) {
+            double mag = Math.pow(10, Math.floor(Math.log10(v)));
+            double best = mag;
+            for (double m : MANTISSAS) if (m * mag <= v * (1 + 1e-12)) best = m * mag;
+            return best;
+        }
+
+        /** The smallest round value (mantissa × 10^k) not below v. */
+        static double niceAbove(double v) {
+            double mag = Math.pow(10, Math.floor(Math.log10(v)));
+            for (double m : MANTISSAS) if (m * mag >= v * (1 - 1e-12)) return m * mag;
+            return 10 * mag;
+        }
+
+        double frac(double v) {
+            return log ? (Math.log(v) - Math.log(lo)) / (Math.log(hi) - Math.log(lo)) : (v - lo) / (hi - lo);
+        }
 
         List<Double> ticks() {
             List<Double> t = new ArrayList<>();
+            if (log) {
+                for (int k = (int) Math.floor(Math.log10(lo)); k <= (int) Math.ceil(Math.log10(hi)); k++) {
+                    for (int m : new int[]{1, 2, 5}) {
+                        double v = m * Math.pow(10, k);
+                        if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) t.add(v);
+                    }
+                }
+                // label the ends too when no 1-2-5 tick sits near them
+                if (t.isEmpty() || t.getFirst() / lo > 1.25) t.addFirst(lo);
+                if (t.getLast() > 0 && hi / t.getLast() > 1.25) t.addLast(hi);
+                return t;
+            }
             for (int i = 0; lo + i * step <= hi + step * 1e-9 && i < 100; i++) t.add(lo + i * step);
             return t;
         }
 
         String label(double v) {
+            if (log) return new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
             int decimals = Math.max(0, (int) -Math.floor(Math.log10(step) + 1e-9));
             if (Math.abs(v) < step * 1e-9) v = 0;
             return String.format(Locale.ROOT, "%." + decimals + "f", v);

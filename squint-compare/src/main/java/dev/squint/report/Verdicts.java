@@ -224,7 +224,7 @@ public final class Verdicts {
                 }
                 dominator(row).ifPresent(d -> why.add(label(d) + " is at least as small (" + megabytesWithUnit(d.fileBytes()) + " vs "
                         + megabytesWithUnit(row.fileBytes()) + "), keeps at least as much (" + percent(q(d)) + " vs " + percent(q(row))
-                        + ")" + (hasThroughput(d) && hasThroughput(row) ? " and is as fast (" + Figures.throughput(d.throughput()) + " vs "
+                        + ")" + (hasThroughput(d) && hasThroughput(row) ? " and is at least as fast (" + Figures.throughput(d.throughput()) + " vs "
                         + Figures.throughput(row.throughput()) + " " + unit + ")" : "")));
                 if (!why.isEmpty()) out.add(new Verdict(NOT_WORTH_IT, row.name(), capitalize(String.join("; ", why)) + "."));
             }
