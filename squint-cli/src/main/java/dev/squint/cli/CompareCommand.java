@@ -3,8 +3,10 @@ package dev.squint.cli;
 import dev.squint.compare.Compare;
 import dev.squint.compare.CompareOptions;
 import dev.squint.compare.CompareProgress;
+import dev.squint.core.SquintException;
 import dev.squint.report.ComparisonReport;
 import dev.squint.report.Reports;
+import dev.squint.report.VerdictPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -67,6 +69,10 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--bench-seconds", defaultValue = "2", description = "Minimum timed seconds per model for the speed figure (default ${DEFAULT-VALUE}).")
     double benchSeconds;
 
+    @Option(names = "--memory-budget", paramLabel = "MB", description = "Also answer: which model to pick when at most this many MB "
+            + "(10^6 bytes) of peak memory are available.")
+    Double memoryBudget;
+
     @CommandLine.Mixin ReportOptions reports;
 
     @Option(names = "--squint-engine", description = "Encoders: run ONNX files in squint's engine instead of ONNX Runtime "
@@ -76,9 +82,14 @@ final class CompareCommand implements Callable<Integer> {
     @Override public Integer call() {
         CompareOptions o = new CompareOptions(ModelAliases.resolve(base), candidates.stream().map(ModelAliases::resolve).toList(),
                 text, sts, sentences, inputs, threads != null ? threads : Runtime.getRuntime().availableProcessors(), ctx, limit, benchSeconds, squintEngine);
+        VerdictPolicy policy = VerdictPolicy.defaults();
+        if (memoryBudget != null) {
+            if (!(memoryBudget > 0)) throw new SquintException("--memory-budget must be a positive number of MB, got " + memoryBudget);
+            policy = policy.withMemoryBudget((long) (memoryBudget * 1e6));
+        }
         ComparisonReport report;
         try (BarPerModel progress = new BarPerModel()) {
-            report = Compare.run(o, progress);
+            report = Compare.run(o, progress, policy);
         }
         PrintWriter out = spec.commandLine().getOut();
         out.print(Reports.terminal(report));
