@@ -118,8 +118,9 @@ final class EncoderComparison {
                 : " (both sides of the STS pairs)") + "; retrieval agreement: overlap of each sentence's top-" + RETRIEVAL_K
                 + " neighbours by cosine");
         if (pairs != null) env.put("sts", pairs.size() + " pairs from " + o.sts().getFileName());
-        env.put("throughput", String.format(Locale.ROOT, "sentences/s at batch %d over %d sentences, repeated for at least %s s after a warm-up",
-                BATCH, timed.size(), o.benchSeconds()));
+        boolean ort = rows.stream().anyMatch(r -> r.runtime().startsWith("ONNX Runtime"));
+        env.put("throughput", String.format(Locale.ROOT, "sentences/s at batch %d over %d sentences, repeated for at least %s s after a warm-up%s",
+                BATCH, timed.size(), o.benchSeconds(), ort ? "; ONNX Runtime chooses its own thread count" : ""));
         return new Outcome(rows, env);
     }
 
