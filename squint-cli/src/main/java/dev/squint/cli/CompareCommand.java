@@ -57,16 +57,16 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--inputs", paramLabel = "FILE", description = "ONNX graphs: .npy, .npz or safetensors tensors named after the graph inputs.")
     Path inputs;
 
-    @Option(names = "--threads", description = "Threads for squint's engines (default: all processors).")
+    @Option(names = "--threads", paramLabel = "N", description = "Threads for squint's engines (default: all processors).")
     Integer threads;
 
-    @Option(names = "--ctx", defaultValue = "512", description = "Decoders: chunk length in tokens (default ${DEFAULT-VALUE}).")
+    @Option(names = "--ctx", paramLabel = "N", defaultValue = "512", description = "Decoders: chunk length in tokens (default ${DEFAULT-VALUE}).")
     int ctx;
 
-    @Option(names = "--limit", defaultValue = "0", description = "Use only the first N sentences, STS pairs, input samples or text chunks (default: all).")
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "Use only the first N sentences, STS pairs, input samples or text chunks (default: all).")
     int limit;
 
-    @Option(names = "--bench-seconds", defaultValue = "2", description = "Minimum timed seconds per model for the speed figure (default ${DEFAULT-VALUE}).")
+    @Option(names = "--bench-seconds", paramLabel = "S", defaultValue = "2", description = "Minimum timed seconds per model for the speed figure (default ${DEFAULT-VALUE}).")
     double benchSeconds;
 
     @Option(names = "--memory-budget", paramLabel = "MB", description = "Also answer: which model to pick when at most this many MB "
