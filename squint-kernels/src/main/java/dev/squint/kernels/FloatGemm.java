@@ -19,10 +19,12 @@ import static dev.squint.kernels.Species.LANES;
  * {@code W[p·NR + c][i]} contiguously, so the kernel streams a panel front to back. The last panel is
  * padded with zeros.
  *
- * <p><b>Kernel.</b> A tile of {@link #MR} rows of {@code A} × one panel keeps {@code MR × 2}
- * accumulators in registers: per {@code i}, two panel vectors are loaded and each row's {@code A[r][i]}
- * is broadcast and fused-multiply-added into both. Rows left over below a multiple of {@code MR} use a
- * one-row kernel with the same arithmetic.
+ * <p><b>Kernel.</b> A tile of {@link #MR} = 6 rows of {@code A} × one panel keeps 12 accumulators in
+ * registers: per {@code i}, two panel vectors are loaded and each row's {@code A[r][i]} is broadcast
+ * and fused-multiply-added into both. Leftover rows use 4-row and 1-row kernels with the same
+ * arithmetic. (Measured: 6 rows ~10% faster than 4; at 8 rows, 16 accumulators, C2 stops keeping the
+ * vectors in registers and the kernel is 6x slower.) Work items for threads are one panel × a block of
+ * {@link #MB} rows, panel-major, so a thread reuses a panel across its row blocks.
  *
  * <p><b>Determinism.</b> Every output element is {@code fma(A[r][k-1], W[j][k-1], … fma(A[r][0], W[j][0], 0))}
  * (then {@code + bias[j]}): one fused multiply-add chain in index order, whichever kernel computes it.
@@ -44,9 +46,9 @@ public final class FloatGemm {
     /** Output columns per packed panel: two float vectors. */
     public static final int NR = 2 * LANES;
     /** Rows of {@code A} per register tile. */
-    static final int MR = 4;
+    static final int MR = 6;
     /** Rows of {@code A} per thread work item (with one panel): the A block a thread reuses across panels. */
-    static final int MB = 64;
+    static final int MB = 60;
     /** Longest run of int8 × int8 products whose float partial sums stay exact: 127² · 1024 < 2²⁴. */
     public static final int EXACT_CHUNK = 1024;
 
@@ -92,11 +94,9 @@ public final class FloatGemm {
         int blocks = (m + MB - 1) / MB;
         par.forRows(blocks * panels, (from, to) -> {
             for (int t = from; t < to; t++) {
-                int r0 = (t / panels) * MB, r1 = Math.min(m, r0 + MB), p = t % panels;
+                int r0 = (t % blocks) * MB, r1 = Math.min(m, r0 + MB), p = t / blocks;
                 int col = p * NR, cols = Math.min(NR, n - col);
-                int r = r0;
-                for (; r + MR <= r1; r += MR) tile4(a, r * k, k, w.data(), p * k * NR, 0, k, c, r * n + col, n, cols, bias, col);
-                for (; r < r1; r++) tile1(a, r * k, w.data(), p * k * NR, 0, k, c, r * n + col, cols, bias, col);
+                for (int r = r0; r < r1; r += MR) tiles(Math.min(MR, r1 - r), a, r * k, k, w.data(), p * k * NR, 0, k, c, r * n + col, n, cols, bias, col);
             }
         });
     }
@@ -126,14 +126,13 @@ public final class FloatGemm {
             float[] part = new float[MR * NR];
             int[] sums = new int[MR * NR];
             for (int t = from; t < to; t++) {
-                int r0 = (t / panels) * MB, r1 = Math.min(m, r0 + MB), p = t % panels;
+                int r0 = (t % blocks) * MB, r1 = Math.min(m, r0 + MB), p = t / blocks;
                 int col = p * NR, cols = Math.min(NR, n - col);
                 for (int r = r0; r < r1; r += MR) {
                     int rows = Math.min(MR, r1 - r);
                     for (int k0 = 0; k0 < k; k0 += EXACT_CHUNK) {
                         int k1 = Math.min(k, k0 + EXACT_CHUNK);
-                        if (rows == MR) tile4(a, r * k, k, w.data(), p * k * NR, k0, k1, part, 0, NR, NR, null, 0);
-                        else for (int u = 0; u < rows; u++) tile1(a, (r + u) * k, w.data(), p * k * NR, k0, k1, part, u * NR, NR, null, 0);
+                        tiles(rows, a, r * k, k, w.data(), p * k * NR, k0, k1, part, 0, NR, NR, null, 0);
                         accumulateInts(part, sums, rows, k0 == 0);
                     }
                     for (int u = 0; u < rows; u++) {
@@ -197,6 +196,58 @@ public final class FloatGemm {
         store(c10, c11, out, outOff + ldo, cols, bias, bOff);
         store(c20, c21, out, outOff + 2 * ldo, cols, bias, bOff);
         store(c30, c31, out, outOff + 3 * ldo, cols, bias, bOff);
+    }
+
+    /** Six rows of {@code A} times one panel; see {@link #tile4}. */
+    static void tile6(float[] a, int aOff, int lda, float[] w, int wOff, int k0, int k1,
+                      float[] out, int outOff, int ldo, int cols, float[] bias, int bOff) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
+                c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        int a0 = aOff, a1 = aOff + lda, a2 = aOff + 2 * lda, a3 = aOff + 3 * lda, a4 = aOff + 4 * lda, a5 = aOff + 5 * lda;
+        for (int i = k0; i < k1; i++) {
+            int wo = wOff + i * NR;
+            FloatVector b0 = FloatVector.fromArray(F, w, wo);
+            FloatVector b1 = FloatVector.fromArray(F, w, wo + LANES);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + i]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, a[a1 + i]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, a[a2 + i]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, a[a3 + i]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(F, a[a4 + i]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(F, a[a5 + i]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        store(c00, c01, out, outOff, cols, bias, bOff);
+        store(c10, c11, out, outOff + ldo, cols, bias, bOff);
+        store(c20, c21, out, outOff + 2 * ldo, cols, bias, bOff);
+        store(c30, c31, out, outOff + 3 * ldo, cols, bias, bOff);
+        store(c40, c41, out, outOff + 4 * ldo, cols, bias, bOff);
+        store(c50, c51, out, outOff + 5 * ldo, cols, bias, bOff);
+    }
+
+    /** {@code rows} (≤ {@link #MR}) rows of {@code A} from row offset {@code aOff} times one panel: six, four or one at a time. */
+    static void tiles(int rows, float[] a, int aOff, int lda, float[] w, int wOff, int k0, int k1,
+                      float[] out, int outOff, int ldo, int cols, float[] bias, int bOff) {
+        int u = 0;
+        if (rows - u >= 6) {
+            tile6(a, aOff + u * lda, lda, w, wOff, k0, k1, out, outOff + u * ldo, ldo, cols, bias, bOff);
+            u += 6;
+        }
+        if (rows - u >= 4) {
+            tile4(a, aOff + u * lda, lda, w, wOff, k0, k1, out, outOff + u * ldo, ldo, cols, bias, bOff);
+            u += 4;
+        }
+        for (; u < rows; u++) tile1(a, aOff + u * lda, w, wOff, k0, k1, out, outOff + u * ldo, cols, bias, bOff);
     }
 
     /** One row of {@code A} times one panel; see {@link #tile4}. */
