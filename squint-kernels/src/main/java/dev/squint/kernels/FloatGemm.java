@@ -130,6 +130,12 @@ public final class FloatGemm {
                 int col = p * NR, cols = Math.min(NR, n - col);
                 for (int r = r0; r < r1; r += MR) {
                     int rows = Math.min(MR, r1 - r);
+                    if (k <= EXACT_CHUNK && intOut == null) {
+                        // one chunk: the float sums are the exact integers, scaled straight from the tile
+                        tiles(rows, a, r * k, k, w.data(), p * k * NR, 0, k, part, 0, NR, NR, null, 0);
+                        for (int u = 0; u < rows; u++) scaleRow(part, u * NR, wScale, col, cols, aScale[r + u], y, (r + u) * n + col);
+                        continue;
+                    }
                     for (int k0 = 0; k0 < k; k0 += EXACT_CHUNK) {
                         int k1 = Math.min(k, k0 + EXACT_CHUNK);
                         tiles(rows, a, r * k, k, w.data(), p * k * NR, k0, k1, part, 0, NR, NR, null, 0);
@@ -155,6 +161,15 @@ public final class FloatGemm {
             IntVector v = (IntVector) FloatVector.fromArray(F, part, i).convert(VectorOperators.F2I, 0);
             if (!first) v = v.add(IntVector.fromArray(I, sums, i));
             v.intoArray(sums, i);
+        }
+    }
+
+    /** {@code y = sums · wScale[col ..] · rowScale} for a row of exact float sums (below 2²⁴, so the same as their int). */
+    private static void scaleRow(float[] sums, int off, float[] wScale, int col, int cols, float rowScale, float[] y, int yOff) {
+        for (int c = 0; c < cols; c += LANES) {
+            VectorMask<Float> m = F.indexInRange(c, cols);
+            FloatVector s = FloatVector.fromArray(F, sums, off + c);
+            s.mul(FloatVector.fromArray(F, wScale, col + c, m)).mul(rowScale).intoArray(y, yOff + c, m);
         }
     }
 

@@ -27,6 +27,8 @@ public final class BertEncoder implements AutoCloseable {
     private final RowParallel threads;
     private final BertConfig config;
     static final int TOKEN_CHUNK = 64;
+    /** Below this many tokens, row-wise steps run on the caller's thread (see {@link #rows}). */
+    static final int INLINE_TOKENS = 48;
 
     public BertEncoder(BertWeights weights, WordPieceTokenizer tokenizer, RowParallel threads) {
         this.weights = weights;
@@ -111,7 +113,7 @@ public final class BertEncoder implements AutoCloseable {
             layerNorm(x, proj, tokens, layer.attentionNorm());
             project(layer.intermediate(), x, tokens, inter);
             int n = config.intermediate();
-            threads.forRows(tokens, (from, to) -> GeluErf.apply(inter, from * n, to * n));
+            rows(tokens, (from, to) -> GeluErf.apply(inter, from * n, to * n));
             project(layer.output(), inter, tokens, proj);
             layerNorm(x, proj, tokens, layer.outputNorm());
         }
@@ -139,12 +141,21 @@ public final class BertEncoder implements AutoCloseable {
         }
     }
 
+    /**
+     * Row-wise steps (LayerNorm, GELU) on the threads, or on the caller's thread when there are too few
+     * tokens to repay waking the others (a few microseconds of work at batch 1).
+     */
+    private void rows(int tokens, RowParallel.RowRange body) {
+        if (tokens < INLINE_TOKENS) body.run(0, tokens);
+        else threads.forRows(tokens, body);
+    }
+
     /** {@code x = LayerNorm(x + residual)} per token row ({@code residual} may be null). */
     private void layerNorm(float[] x, float[] residual, int tokens, BertWeights.Norm norm) {
         int h = config.hidden();
         float eps = config.layerNormEps();
         float[] g = norm.weight(), b = norm.bias();
-        threads.forRows(tokens, (from, to) -> {
+        rows(tokens, (from, to) -> {
             for (int t = from; t < to; t++) EncoderKernels.layerNorm(x, t * h, h, residual, t * h, g, b, eps);
         });
     }

@@ -73,13 +73,16 @@ public final class DynamicInt8Dense implements Dense {
         if (xCodes.length < tokens * in) xCodes = new float[tokens * in];
         if (xScales.length < tokens) xScales = new float[tokens];
         float[] qx = xCodes, sx = xScales;
-        threads.forRows(tokens, (from, to) -> {
+        RowParallel.RowRange quantize = (from, to) -> {
             byte[] q = new byte[in]; // one per range
             for (int t = from; t < to; t++) {
                 sx[t] = VectorInt8Rows.quantizeRow(x, t * in, in, q, 0);
                 for (int i = 0; i < in; i++) qx[t * in + i] = q[i];
             }
-        });
+        };
+        // a few tokens are quantized faster than the other threads wake up
+        if (tokens < BertEncoder.INLINE_TOKENS) quantize.run(0, tokens);
+        else threads.forRows(tokens, quantize);
         FloatGemm.multiplyInt8(qx, sx, tokens, packed, scales, y, threads);
     }
 }
