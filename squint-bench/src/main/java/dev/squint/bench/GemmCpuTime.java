@@ -16,7 +16,8 @@ import java.util.SplittableRandom;
 /**
  * GEMM throughput in <b>thread CPU time</b> (one thread), at all-MiniLM-L6-v2's projection shapes
  * with 384 token rows (batch 32 of ~12 tokens): {@link FloatGemm#multiply} (FP32),
- * {@link FloatGemm#multiplyInt8} (exact W8A8 on int-valued floats), and, for comparison, an exact int8
+ * {@link FloatGemm#multiplyInt8} (exact W8A8 on int-valued floats, the weight codes packed as floats or
+ * as bytes widened in the kernel), and, for comparison, an exact int8
  * formulation in 16-bit lanes (s8·s8 products by {@code ShortVector.mul}, adjacent pairs added with
  * shifts, int32 accumulators; register-tiled the same way). Reports multiply-adds per CPU-second.
  *
@@ -35,7 +36,7 @@ public final class GemmCpuTime {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         SplittableRandom rnd = new SplittableRandom(3);
         System.out.printf(Locale.ROOT, "%s, rows %d, one thread, CPU time%n", F, m);
-        System.out.printf(Locale.ROOT, "%-12s %18s %18s %18s%n", "shape n×k", "FP32 GMAC/cpu-s", "INT8 GMAC/cpu-s", "INT8 16-bit lanes");
+        System.out.printf(Locale.ROOT, "%-12s %18s %18s %18s %18s%n", "shape n×k", "FP32 GMAC/cpu-s", "INT8 float codes", "INT8 byte codes", "INT8 16-bit lanes");
         try (RowParallel one = new RowParallel(1)) {
             for (int[] shape : new int[][] {{384, 384}, {1536, 384}, {384, 1536}}) {
                 int n = shape[0], k = shape[1];
@@ -52,8 +53,12 @@ public final class GemmCpuTime {
                 double macs = (double) m * n * k;
                 double f32 = rate(mx, seconds, macs, () -> FloatGemm.multiply(a, m, p, bias, c, one));
                 double i8 = rate(mx, seconds, macs, () -> FloatGemm.multiplyInt8(qa, sx, m, pq, sw, c, one));
+                byte[] qwb = new byte[qw.length];
+                for (int i = 0; i < qw.length; i++) qwb[i] = (byte) qw[i];
+                FloatGemm.PackedInt8 pb = FloatGemm.packInt8(qwb, 0, n, k);
+                double i8b = rate(mx, seconds, macs, () -> FloatGemm.multiplyInt8(qa, sx, m, pb, sw, c, one));
                 double s16 = k % 2 == 0 && n % (2 * I.length()) == 0 && m % 4 == 0 ? rate(mx, seconds, macs, () -> shortGemm(sa, m, ws, n, k, sums)) : Double.NaN;
-                System.out.printf(Locale.ROOT, "%-12s %18.2f %18.2f %18.2f%n", n + "×" + k, f32, i8, s16);
+                System.out.printf(Locale.ROOT, "%-12s %18.2f %18.2f %18.2f %18.2f%n", n + "×" + k, f32, i8, i8b, s16);
             }
         }
     }

@@ -1,10 +1,12 @@
 package dev.squint.kernels;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
+import static dev.squint.kernels.Species.B;
 import static dev.squint.kernels.Species.F;
 import static dev.squint.kernels.Species.I;
 import static dev.squint.kernels.Species.LANES;
@@ -68,6 +70,26 @@ public final class FloatGemm {
         }
     }
 
+    /** An int8 weight {@code [n × k]} in the same panel layout as {@link Packed}, one byte per code. */
+    public record PackedInt8(int n, int k, byte[] codes) {
+        public int panels() { return (n + NR - 1) / NR; }
+    }
+
+    /** Packs row-major int8 codes {@code w[off ..]} of shape {@code [n × k]}. */
+    public static PackedInt8 packInt8(byte[] w, int off, int n, int k) {
+        if (n < 1 || k < 1 || off < 0 || (long) n * k > w.length - (long) off) {
+            throw new IllegalArgumentException("weight of " + (w.length - off) + " bytes is not [" + n + ", " + k + "]");
+        }
+        int panels = (n + NR - 1) / NR;
+        if ((long) panels * NR * k > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("weight [" + n + ", " + k + "] too large to pack");
+        byte[] data = new byte[panels * NR * k];
+        for (int j = 0; j < n; j++) {
+            int base = (j / NR) * k * NR + j % NR;
+            for (int i = 0; i < k; i++) data[base + i * NR] = w[off + j * k + i];
+        }
+        return new PackedInt8(n, k, data);
+    }
+
     /** Packs row-major {@code w[off ..]} of shape {@code [n × k]}. */
     public static Packed pack(float[] w, int off, int n, int k) {
         if (n < 1 || k < 1 || off < 0 || (long) n * k > w.length - (long) off) {
@@ -110,35 +132,71 @@ public final class FloatGemm {
     public static void multiplyInt8(float[] a, float[] aScale, int m, Packed w, float[] wScale, float[] y, RowParallel par) {
         check(a, m, w, y.length);
         if (aScale.length < m || wScale.length < w.n()) throw new IllegalArgumentException("need " + m + " row scales and " + w.n() + " channel scales");
-        int8(a, aScale, m, w, wScale, y, null, par);
+        int8(a, aScale, m, w.n(), w.k(), w.data(), null, wScale, y, null, par);
+    }
+
+    /**
+     * {@link #multiplyInt8} with the weight codes kept as bytes (a quarter of the memory traffic),
+     * widened to float in the kernel: the same fused multiply-add chains, so bit-identical results.
+     */
+    public static void multiplyInt8(float[] a, float[] aScale, int m, PackedInt8 w, float[] wScale, float[] y, RowParallel par) {
+        checkInt8(a, m, w.n(), w.k(), y.length);
+        if (aScale.length < m || wScale.length < w.n()) throw new IllegalArgumentException("need " + m + " row scales and " + w.n() + " channel scales");
+        int8(a, aScale, m, w.n(), w.k(), null, w.codes(), wScale, y, null, par);
     }
 
     /** The exact int32 sums {@code s} of {@link #multiplyInt8}, unscaled, into {@code sums[r·n + j]}. */
     static void int8Sums(float[] a, int m, Packed w, int[] sums, RowParallel par) {
         check(a, m, w, sums.length);
-        int8(a, null, m, w, null, null, sums, par);
+        int8(a, null, m, w.n(), w.k(), w.data(), null, null, null, sums, par);
     }
 
-    private static void int8(float[] a, float[] aScale, int m, Packed w, float[] wScale, float[] y, int[] intOut, RowParallel par) {
-        int n = w.n(), k = w.k(), panels = w.panels();
+    /** As {@link #int8Sums} for byte codes. */
+    static void int8Sums(float[] a, int m, PackedInt8 w, int[] sums, RowParallel par) {
+        checkInt8(a, m, w.n(), w.k(), sums.length);
+        int8(a, null, m, w.n(), w.k(), null, w.codes(), null, null, sums, par);
+    }
+
+    private static void checkInt8(float[] a, int m, int n, int k, int outLength) {
+        if (m < 0 || (long) m * k > a.length) throw new IllegalArgumentException("A of " + a.length + " floats has no " + m + " rows of " + k);
+        if ((long) m * n > outLength) throw new IllegalArgumentException("output of " + outLength + " values has no " + m + " rows of " + n);
+    }
+
+    private static void int8(float[] a, float[] aScale, int m, int n, int k, float[] wf, byte[] wb, float[] wScale, float[] y, int[] intOut,
+                             RowParallel par) {
+        int panels = (n + NR - 1) / NR;
         int blocks = (m + MB - 1) / MB;
         par.forRows(blocks * panels, (from, to) -> {
             float[] part = new float[MR * NR];
             int[] sums = new int[MR * NR];
+            // byte weights run only the six-row kernel: fewer rows are copied here with zero rows below
+            float[] pad = wb == null ? null : new float[MR * k];
+            int padded = 0;
             for (int t = from; t < to; t++) {
                 int r0 = (t % blocks) * MB, r1 = Math.min(m, r0 + MB), p = t / blocks;
                 int col = p * NR, cols = Math.min(NR, n - col);
                 for (int r = r0; r < r1; r += MR) {
                     int rows = Math.min(MR, r1 - r);
+                    float[] src = a;
+                    int srcOff = r * k;
+                    if (wb != null && rows < MR) {
+                        System.arraycopy(a, r * k, pad, 0, rows * k);
+                        if (padded > rows) java.util.Arrays.fill(pad, rows * k, padded * k, 0f);
+                        padded = rows;
+                        src = pad;
+                        srcOff = 0;
+                    }
                     if (k <= EXACT_CHUNK && intOut == null) {
                         // one chunk: the float sums are the exact integers, scaled straight from the tile
-                        tiles(rows, a, r * k, k, w.data(), p * k * NR, 0, k, part, 0, NR, NR, null, 0);
+                        if (wb != null) tile6b(src, srcOff, k, wb, p * k * NR, 0, k, part);
+                        else tiles(rows, a, r * k, k, wf, p * k * NR, 0, k, part, 0, NR, NR, null, 0);
                         for (int u = 0; u < rows; u++) scaleRow(part, u * NR, wScale, col, cols, aScale[r + u], y, (r + u) * n + col);
                         continue;
                     }
                     for (int k0 = 0; k0 < k; k0 += EXACT_CHUNK) {
                         int k1 = Math.min(k, k0 + EXACT_CHUNK);
-                        tiles(rows, a, r * k, k, w.data(), p * k * NR, k0, k1, part, 0, NR, NR, null, 0);
+                        if (wb != null) tile6b(src, srcOff, k, wb, p * k * NR, k0, k1, part);
+                        else tiles(rows, a, r * k, k, wf, p * k * NR, k0, k1, part, 0, NR, NR, null, 0);
                         accumulateInts(part, sums, rows, k0 == 0);
                     }
                     for (int u = 0; u < rows; u++) {
@@ -248,6 +306,48 @@ public final class FloatGemm {
         store(c30, c31, out, outOff + 3 * ldo, cols, bias, bOff);
         store(c40, c41, out, outOff + 4 * ldo, cols, bias, bOff);
         store(c50, c51, out, outOff + 5 * ldo, cols, bias, bOff);
+    }
+
+    /** Six rows of {@code A} times one panel of byte codes (widened to float in registers), into {@code out} rows of {@link #NR}. */
+    static void tile6b(float[] a, int aOff, int lda, byte[] w, int wOff, int k0, int k1, float[] out) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
+                c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        int a0 = aOff, a1 = aOff + lda, a2 = aOff + 2 * lda, a3 = aOff + 3 * lda, a4 = aOff + 4 * lda, a5 = aOff + 5 * lda;
+        for (int i = k0; i < k1; i++) {
+            int wo = wOff + i * NR;
+            FloatVector b0 = (FloatVector) ByteVector.fromArray(B, w, wo).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector b1 = (FloatVector) ByteVector.fromArray(B, w, wo + LANES).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + i]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, a[a1 + i]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, a[a2 + i]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, a[a3 + i]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(F, a[a4 + i]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(F, a[a5 + i]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        c00.intoArray(out, 0);
+        c01.intoArray(out, LANES);
+        c10.intoArray(out, NR);
+        c11.intoArray(out, NR + LANES);
+        c20.intoArray(out, 2 * NR);
+        c21.intoArray(out, 2 * NR + LANES);
+        c30.intoArray(out, 3 * NR);
+        c31.intoArray(out, 3 * NR + LANES);
+        c40.intoArray(out, 4 * NR);
+        c41.intoArray(out, 4 * NR + LANES);
+        c50.intoArray(out, 5 * NR);
+        c51.intoArray(out, 5 * NR + LANES);
     }
 
     /** {@code rows} (≤ {@link #MR}) rows of {@code A} from row offset {@code aOff} times one panel: six, four or one at a time. */

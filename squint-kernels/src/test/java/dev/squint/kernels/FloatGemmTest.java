@@ -76,7 +76,7 @@ class FloatGemmTest {
     void int8ProductIsTheExactIntegerSumScaledAtOddSizes() {
         SplittableRandom rnd = new SplittableRandom(8);
         try (RowParallel two = new RowParallel(2)) {
-            for (int[] s : new int[][] {{1, 1, 1}, {3, 5, 7}, {5, 17, 33}, {9, 33, 385}, {6, 35, 1025}, {7, 19, 2500}}) {
+            for (int[] s : new int[][] {{1, 1, 1}, {3, 5, 7}, {5, 17, 33}, {9, 33, 385}, {6, 35, 1025}, {7, 19, 2500}, {67, 40, 100}, {130, 33, 1100}}) {
                 int m = s[0], n = s[1], k = s[2];
                 for (boolean extreme : new boolean[] {false, true}) {
                     byte[] qa = new byte[m * k], qw = new byte[n * k];
@@ -94,6 +94,14 @@ class FloatGemmTest {
                     FloatGemm.Packed p = FloatGemm.pack(w, 0, n, k);
                     FloatGemm.multiplyInt8(a, sa, m, p, sw, y, two);
                     FloatGemm.int8Sums(a, m, p, sums, two);
+                    // the byte-code kernel (rows padded to its six-row tile) gives the same bits
+                    FloatGemm.PackedInt8 pb = FloatGemm.packInt8(qw, 0, n, k);
+                    float[] yb = new float[m * n];
+                    int[] sumsB = new int[m * n];
+                    FloatGemm.multiplyInt8(a, sa, m, pb, sw, yb, two);
+                    FloatGemm.int8Sums(a, m, pb, sumsB, two);
+                    assertThat(sumsB).isEqualTo(sums);
+                    assertThat(yb).isEqualTo(y);
                     for (int r = 0; r < m; r++) {
                         for (int j = 0; j < n; j++) {
                             int sum = 0;

@@ -15,8 +15,9 @@ import dev.squint.kernels.VectorInt8Rows;
  * <p>The integer sums run in {@link FloatGemm#multiplyInt8}: the int8 codes are held as floats
  * (the weight's packed once at load, the activations' per call) and summed by the float GEMM in
  * chunks whose partial sums are exact, then added in int32 — the exact int32 result, at the float
- * GEMM's speed (Java's Vector API reaches no int8 dot instruction; see {@link FloatGemm}). The packed
- * codes take 4 bytes each on the heap; {@link #weightBytes} reports the int8 storage.
+ * GEMM's speed (Java's Vector API reaches no int8 dot instruction; see {@link FloatGemm}). The codes
+ * are packed twice: as floats for large batches and as bytes for small ones ({@link #FLOAT_CODES_FROM});
+ * 5 bytes per weight on the heap, while {@link #weightBytes} reports the int8 storage.
  */
 public final class DynamicInt8Dense implements Dense {
     private final int in;
@@ -24,6 +25,12 @@ public final class DynamicInt8Dense implements Dense {
     private final byte[] codes;
     private final float[] scales;
     private final FloatGemm.Packed packed;
+    private final FloatGemm.PackedInt8 packedBytes;
+    /**
+     * From this many tokens on, the product reads the weight codes packed as floats (compute-bound: no
+     * widening in the kernel); below, as bytes (weight-streaming-bound: a quarter of the traffic).
+     */
+    static final int FLOAT_CODES_FROM = 64;
     private final float[] bias;
     /** Per-call activation codes and scales, kept between calls (one forward pass at a time). */
     private float[] xCodes = new float[0];
@@ -38,6 +45,7 @@ public final class DynamicInt8Dense implements Dense {
         float[] asFloats = new float[codes.length];
         for (int i = 0; i < codes.length; i++) asFloats[i] = codes[i];
         this.packed = FloatGemm.pack(asFloats, 0, out, in);
+        this.packedBytes = FloatGemm.packInt8(codes, 0, out, in);
     }
 
     /** Quantizes {@code source}'s weights (as it computes with them) to int8 rows. */
@@ -83,6 +91,7 @@ public final class DynamicInt8Dense implements Dense {
         // a few tokens are quantized faster than the other threads wake up
         if (tokens < BertEncoder.INLINE_TOKENS) quantize.run(0, tokens);
         else threads.forRows(tokens, quantize);
-        FloatGemm.multiplyInt8(qx, sx, tokens, packed, scales, y, threads);
+        if (tokens >= FLOAT_CODES_FROM) FloatGemm.multiplyInt8(qx, sx, tokens, packed, scales, y, threads);
+        else FloatGemm.multiplyInt8(qx, sx, tokens, packedBytes, scales, y, threads);
     }
 }

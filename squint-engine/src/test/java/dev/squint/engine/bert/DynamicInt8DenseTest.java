@@ -24,7 +24,7 @@ class DynamicInt8DenseTest {
 
     @Test
     void forwardIsTheScaledIntegerProductAtOddSizes() {
-        for (int[] size : new int[][] {{7, 37, 6}, {33, 17, 5}, {40, 1100, 9}}) forwardIsTheScaledIntegerProduct(size[0], size[1], size[2]);
+        for (int[] size : new int[][] {{7, 37, 6}, {33, 17, 5}, {40, 1100, 9}, {35, 50, 70}}) forwardIsTheScaledIntegerProduct(size[0], size[1], size[2]);
     }
 
     private void forwardIsTheScaledIntegerProduct(int out, int in, int tokens) {
