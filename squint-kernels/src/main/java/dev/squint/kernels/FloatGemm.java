@@ -40,7 +40,9 @@ import static dev.squint.kernels.Species.LANES;
  * the exact int32 dot product. On hardware without an int8 dot instruction reachable from Java (the
  * Vector API has no VNNI / {@code vpmaddwd}), this float formulation is the fastest exact one measured:
  * 16 products per instruction, against 32 products per 5 instructions for 16-bit multiplies with
- * pairwise adds emulated by shifts.
+ * pairwise adds emulated by shifts. The weight codes can be packed as floats ({@link Packed}) or as
+ * bytes ({@link PackedInt8}, widened in registers: a quarter of the memory traffic, for small batches
+ * where streaming the weight dominates); both give the same bits.
  */
 public final class FloatGemm {
     private FloatGemm() {}
@@ -49,7 +51,7 @@ public final class FloatGemm {
     public static final int NR = 2 * LANES;
     /** Rows of {@code A} per register tile. */
     static final int MR = 6;
-    /** Rows of {@code A} per thread work item (with one panel): the A block a thread reuses across panels. */
+    /** Rows of {@code A} per thread work item (with one panel): enough work items for two threads at batch 1, few enough to keep panels in cache. */
     static final int MB = 60;
     /** Longest run of int8 × int8 products whose float partial sums stay exact: 127² · 1024 < 2²⁴. */
     public static final int EXACT_CHUNK = 1024;
