@@ -1,6 +1,8 @@
 package dev.squint.engine.bert;
 
 import dev.squint.engine.tokenizer.WordPieceTokenizer;
+import dev.squint.kernels.EncoderKernels;
+import dev.squint.kernels.GeluErf;
 import dev.squint.kernels.RowParallel;
 
 import java.util.ArrayList;
@@ -25,6 +27,8 @@ public final class BertEncoder implements AutoCloseable {
     private final RowParallel threads;
     private final BertConfig config;
     static final int TOKEN_CHUNK = 64;
+    /** Below this many tokens, row-wise steps run on the caller's thread (see {@link #rows}). */
+    static final int INLINE_TOKENS = 48;
 
     public BertEncoder(BertWeights weights, WordPieceTokenizer tokenizer, RowParallel threads) {
         this.weights = weights;
@@ -96,7 +100,7 @@ public final class BertEncoder implements AutoCloseable {
                 p++;
             }
         }
-        layerNorm(x, tokens, weights.embeddingNorm());
+        layerNorm(x, null, tokens, weights.embeddingNorm());
         float[] q = new float[tokens * h], k = new float[tokens * h], v = new float[tokens * h];
         float[] ctx = new float[tokens * h], proj = new float[tokens * h];
         float[] inter = new float[tokens * config.intermediate()];
@@ -106,64 +110,53 @@ public final class BertEncoder implements AutoCloseable {
             project(layer.value(), x, tokens, v);
             attention(q, k, v, ctx, start);
             project(layer.attentionOutput(), ctx, tokens, proj);
-            for (int i = 0; i < x.length; i++) x[i] += proj[i];
-            layerNorm(x, tokens, layer.attentionNorm());
+            layerNorm(x, proj, tokens, layer.attentionNorm());
             project(layer.intermediate(), x, tokens, inter);
-            threads.forRows(tokens, (from, to) -> {
-                int n = config.intermediate();
-                for (int i = from * n; i < to * n; i++) inter[i] = Erf.gelu(inter[i]);
-            });
+            int n = config.intermediate();
+            rows(tokens, (from, to) -> GeluErf.apply(inter, from * n, to * n));
             project(layer.output(), inter, tokens, proj);
-            for (int i = 0; i < x.length; i++) x[i] += proj[i];
-            layerNorm(x, tokens, layer.outputNorm());
+            layerNorm(x, proj, tokens, layer.outputNorm());
         }
         return pool(x, start);
     }
 
     /**
-     * {@code y = d(x) + bias}, in chunks of {@link #TOKEN_CHUNK} tokens: a projection streams every
-     * token row once per weight row, so a chunk's activations must stay in the core's cache
+     * {@code y = d(x) + bias}. The packed float and W8A8 projections block their own GEMM for the
+     * cache; {@link dev.squint.engine.ops.Linear} streams every token row once per weight row, so it
+     * runs in chunks of {@link #TOKEN_CHUNK} tokens whose activations stay in the core's cache
      * (64 × 1536 floats = 384 KB at most, within L2), whatever the batch size.
      */
     private void project(Dense d, float[] x, int tokens, float[] y) {
         int in = d.in(), out = d.out();
-        if (tokens <= TOKEN_CHUNK) {
-            d.forward(x, tokens, y, threads);
-        } else {
-            float[] xc = new float[TOKEN_CHUNK * in], yc = new float[TOKEN_CHUNK * out];
-            for (int t0 = 0; t0 < tokens; t0 += TOKEN_CHUNK) {
-                int n = Math.min(TOKEN_CHUNK, tokens - t0);
-                System.arraycopy(x, t0 * in, xc, 0, n * in);
-                d.forward(xc, n, yc, threads);
-                System.arraycopy(yc, 0, y, t0 * out, n * out);
-            }
+        if (tokens <= TOKEN_CHUNK || d instanceof FloatDense || d instanceof DynamicInt8Dense) {
+            d.forwardWithBias(x, tokens, y, threads);
+            return;
         }
-        float[] bias = d.bias();
-        if (bias == null) return;
-        int n = d.out();
-        for (int t = 0; t < tokens; t++) {
-            for (int j = 0; j < n; j++) y[t * n + j] += bias[j];
+        float[] xc = new float[TOKEN_CHUNK * in], yc = new float[TOKEN_CHUNK * out];
+        for (int t0 = 0; t0 < tokens; t0 += TOKEN_CHUNK) {
+            int n = Math.min(TOKEN_CHUNK, tokens - t0);
+            System.arraycopy(x, t0 * in, xc, 0, n * in);
+            d.forwardWithBias(xc, n, yc, threads);
+            System.arraycopy(yc, 0, y, t0 * out, n * out);
         }
     }
 
-    private void layerNorm(float[] x, int tokens, BertWeights.Norm norm) {
+    /**
+     * Row-wise steps (LayerNorm, GELU) on the threads, or on the caller's thread when there are too few
+     * tokens to repay waking the others (a few microseconds of work at batch 1).
+     */
+    private void rows(int tokens, RowParallel.RowRange body) {
+        if (tokens < INLINE_TOKENS) body.run(0, tokens);
+        else threads.forRows(tokens, body);
+    }
+
+    /** {@code x = LayerNorm(x + residual)} per token row ({@code residual} may be null). */
+    private void layerNorm(float[] x, float[] residual, int tokens, BertWeights.Norm norm) {
         int h = config.hidden();
         float eps = config.layerNormEps();
         float[] g = norm.weight(), b = norm.bias();
-        threads.forRows(tokens, (from, to) -> {
-            for (int t = from; t < to; t++) {
-                int off = t * h;
-                double sum = 0;
-                for (int i = 0; i < h; i++) sum += x[off + i];
-                float mean = (float) (sum / h);
-                double var = 0;
-                for (int i = 0; i < h; i++) {
-                    double d = x[off + i] - mean;
-                    var += d * d;
-                }
-                float inv = (float) (1 / Math.sqrt(var / h + eps));
-                for (int i = 0; i < h; i++) x[off + i] = (x[off + i] - mean) * inv * g[i] + b[i];
-            }
+        rows(tokens, (from, to) -> {
+            for (int t = from; t < to; t++) EncoderKernels.layerNorm(x, t * h, h, residual, t * h, g, b, eps);
         });
     }
 
@@ -171,37 +164,15 @@ public final class BertEncoder implements AutoCloseable {
     private void attention(float[] q, float[] k, float[] v, float[] ctx, int[] start) {
         int heads = config.heads(), dh = config.headDim(), h = config.hidden();
         int sequences = start.length - 1;
+        int longest = 0;
+        for (int s = 0; s < sequences; s++) longest = Math.max(longest, start[s + 1] - start[s]);
+        int scratchSize = EncoderKernels.attentionScratch(longest, dh);
         float scale = (float) (1 / Math.sqrt(dh));
         threads.forRows(sequences * heads, (from, to) -> {
-            float[] scores = null;
+            float[] scratch = new float[scratchSize]; // one per range
             for (int unit = from; unit < to; unit++) {
                 int s = unit / heads, head = unit % heads;
-                int first = start[s], n = start[s + 1] - first;
-                if (scores == null || scores.length < n) scores = new float[Math.max(n, 16)];
-                for (int i = 0; i < n; i++) {
-                    int qo = (first + i) * h + head * dh;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < n; j++) {
-                        int ko = (first + j) * h + head * dh;
-                        float dot = 0;
-                        for (int d = 0; d < dh; d++) dot += q[qo + d] * k[ko + d];
-                        scores[j] = dot * scale;
-                        max = Math.max(max, scores[j]);
-                    }
-                    double sum = 0;
-                    for (int j = 0; j < n; j++) {
-                        scores[j] = (float) Math.exp(scores[j] - max);
-                        sum += scores[j];
-                    }
-                    float inv = (float) (1 / sum);
-                    int co = (first + i) * h + head * dh;
-                    for (int d = 0; d < dh; d++) ctx[co + d] = 0;
-                    for (int j = 0; j < n; j++) {
-                        float w = scores[j] * inv;
-                        int vo = (first + j) * h + head * dh;
-                        for (int d = 0; d < dh; d++) ctx[co + d] += w * v[vo + d];
-                    }
-                }
+                EncoderKernels.attendHead(q, k, v, ctx, h, start[s], start[s + 1] - start[s], head * dh, dh, scale, scratch);
             }
         });
     }

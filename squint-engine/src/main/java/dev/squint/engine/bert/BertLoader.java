@@ -47,6 +47,9 @@ import java.util.stream.Stream;
  *   <li>a <b>GGUF</b> file with {@code general.architecture = bert} (llama.cpp names and
  *       {@code bert.*} keys).</li>
  * </ul>
+ * Projection weights stored as F32, F16 or BF16 are widened to F32 and packed once at load for the
+ * blocked GEMM ({@link FloatDense}); block-quantized (GGUF) weights run through {@link Linear} in
+ * their stored type.
  * The tokenizer is the {@code tokenizer.json} beside the model (also {@code <name>-tokenizer.json},
  * as the langchain4j jars ship it), or for GGUF the vocabulary in the file. Pooling and
  * normalisation follow the sentence-transformers files ({@code modules.json},
@@ -99,7 +102,10 @@ public final class BertLoader {
             Tensor w = p.tensor.apply(prefix + ".weight");
             Tensor b = p.tensor.apply(prefix + ".bias");
             Linear linear = Linear.of(w, null);
-            return Dense.of(linear, floats(b, linear.out()), w.byteSize());
+            Dense stored = Dense.of(linear, floats(b, linear.out()), w.byteSize());
+            // float weights (F16/BF16 widened) run through the packed GEMM; block-quantized ones stay in Linear
+            GgmlType type = linear.type();
+            return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.BF16 ? FloatDense.of(stored) : stored;
         };
         List<BertWeights.Layer> layers = new ArrayList<>();
         for (int i = 0; i < c.layers(); i++) {

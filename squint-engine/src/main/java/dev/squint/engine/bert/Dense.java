@@ -4,8 +4,9 @@ import dev.squint.engine.ops.Linear;
 import dev.squint.kernels.RowParallel;
 
 /**
- * A projection {@code y[tokens × out] = x[tokens × in] · Wᵀ + b} as the encoder uses it: either
- * {@link Linear} (weights in their stored type, float activations) or {@link DynamicInt8Dense}
+ * A projection {@code y[tokens × out] = x[tokens × in] · Wᵀ + b} as the encoder uses it: one of
+ * {@link Linear} (weights in their stored type, float activations), {@link FloatDense} (float
+ * weights packed for a blocked GEMM) or {@link DynamicInt8Dense}
  * (W8A8: int8 weights, activations quantized per token, integer dot products).
  */
 public interface Dense {
@@ -16,7 +17,19 @@ public interface Dense {
     /** A short description of how the weight is stored, e.g. {@code F32} or {@code Q4_K}. */
     String kind();
 
+    /** {@code y[tokens × out] = x[tokens × in] · Wᵀ}, without the bias. */
     void forward(float[] x, int tokens, float[] y, RowParallel threads);
+
+    /** {@code y = x · Wᵀ + bias} (the bias only if there is one); kernels that can add it in place override this. */
+    default void forwardWithBias(float[] x, int tokens, float[] y, RowParallel threads) {
+        forward(x, tokens, y, threads);
+        float[] bias = bias();
+        if (bias == null) return;
+        int n = out();
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < n; j++) y[t * n + j] += bias[j];
+        }
+    }
 
     /** The weight's row {@code j} ({@code in} values) as floats: what this projection computes with. */
     void row(int j, float[] dst);

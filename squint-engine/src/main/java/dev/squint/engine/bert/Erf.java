@@ -1,7 +1,8 @@
 package dev.squint.engine.bert;
 
 /**
- * The error function in double precision, for BERT's exact GELU {@code x · Φ(x) = x/2 · (1 + erf(x/√2))}.
+ * The error function in double precision, for BERT's exact GELU {@code x · Φ(x) = x/2 · (1 + erf(x/√2))}:
+ * the reference the encoder's float GELU ({@link dev.squint.kernels.GeluErf}, a few ulps) is tested against.
  *
  * <p>Two expansions, each used where it converges fast and without cancellation:
  * <ul>

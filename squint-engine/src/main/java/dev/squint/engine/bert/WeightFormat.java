@@ -26,8 +26,9 @@ import java.util.Optional;
  *       are not a multiple of 256 (all of MiniLM's 384-wide rows) falls back: Q5_K → Q5_1,
  *       Q4_K → Q5_0 ({@link #typeFor}).</li>
  *   <li>INT8 per-channel and INT4 per-group ({@link IntQuantizer}, the safetensors/ONNX integer
- *       schemes) are weight-only formats: their values are dequantized once into an F32 weight,
- *       which computes exactly what a kernel on the packed codes would (up to float summation order).</li>
+ *       schemes) are weight-only formats: their values are dequantized once into an F32 weight
+ *       ({@link FloatDense}), which computes exactly what a kernel on the packed codes would (up to
+ *       float summation order).</li>
  *   <li>INT8 dynamic is W8A8: {@link DynamicInt8Dense}.</li>
  * </ul>
  */
@@ -109,11 +110,7 @@ public enum WeightFormat {
                         ? IntQuantizer.Scheme.symmetric(8, IntQuantizer.Granularity.PER_CHANNEL, 0, IntQuantizer.RangeMethod.MIN_MAX, IntQuantizer.ScaleType.F32)
                         : IntQuantizer.Scheme.symmetric(4, IntQuantizer.Granularity.PER_GROUP, 32, IntQuantizer.RangeMethod.MIN_MAX, IntQuantizer.ScaleType.F16);
                 QuantizedMatrix q = IntQuantizer.quantize(d.weights(), out, in, scheme);
-                float[] deq = q.dequantize();
-                MemorySegment seg = arena.allocate(4L * deq.length, 64);
-                MemorySegment.copy(deq, 0, seg, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, deq.length);
-                Linear linear = Linear.of(new Tensor(TensorInfo.of(label, GgmlType.F32.toDType(), Shape.of(out, in)), seg), null);
-                return wrap(linear, d.bias(), q.storageBytes(), this == INT8 ? "I8/ch→F32" : "I4/g32→F32");
+                return FloatDense.of(q.dequantize(), out, in, d.bias(), this == INT8 ? "I8/ch→F32" : "I4/g32→F32", q.storageBytes());
             }
             default: {
                 GgmlType type = typeFor(in).orElseThrow();

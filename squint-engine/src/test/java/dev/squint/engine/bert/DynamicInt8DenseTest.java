@@ -23,27 +23,12 @@ class DynamicInt8DenseTest {
     }
 
     @Test
-    void integerDotsAreExactAtOddSizes() {
-        Random r = new Random(7);
-        for (int n : new int[]{1, 3, 15, 16, 17, 63, 64, 65, 383, 384}) {
-            byte[] a = new byte[n + 5], b = new byte[4 * n + 9];
-            for (int i = 0; i < a.length; i++) a[i] = (byte) (r.nextInt(255) - 127);
-            for (int i = 0; i < b.length; i++) b[i] = (byte) (r.nextInt(255) - 127);
-            int[] sums = new int[4];
-            DynamicInt8Dense.dot4(a, 3, b, 2, n, sums);
-            for (int u = 0; u < 4; u++) {
-                int expect = 0;
-                for (int i = 0; i < n; i++) expect += a[3 + i] * b[2 + u * n + i];
-                assertThat(sums[u]).as("n=%d u=%d", n, u).isEqualTo(expect);
-                assertThat(DynamicInt8Dense.dot(a, 3, b, 2 + u * n, n)).isEqualTo(expect);
-            }
-        }
+    void forwardIsTheScaledIntegerProductAtOddSizes() {
+        for (int[] size : new int[][] {{7, 37, 6}, {33, 17, 5}, {40, 1100, 9}, {35, 50, 70}}) forwardIsTheScaledIntegerProduct(size[0], size[1], size[2]);
     }
 
-    @Test
-    void forwardIsTheScaledIntegerProduct() {
+    private void forwardIsTheScaledIntegerProduct(int out, int in, int tokens) {
         Random r = new Random(11);
-        int out = 7, in = 37, tokens = 6;
         float[] w = new float[out * in], x = new float[tokens * in];
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian() * 3;
@@ -59,7 +44,7 @@ class DynamicInt8DenseTest {
                 float sw = Int8Rows.quantizeRow(w, j * in, in, qw, 0);
                 int s = 0;
                 for (int i = 0; i < in; i++) s += qw[i] * qx[i];
-                assertThat(y[t * out + j]).isEqualTo(s * sw * sx);
+                assertThat(y[t * out + j]).as("out=%d in=%d t=%d j=%d", out, in, t, j).isEqualTo(s * sw * sx);
                 // and within the rounding bound of the float product: |w·x − w'·x'| ≤ Σ |w|·sx/2 + |x'|·sw/2
                 double exact = 0, bound = 0;
                 for (int i = 0; i < in; i++) {

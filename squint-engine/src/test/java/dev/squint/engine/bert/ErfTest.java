@@ -45,4 +45,20 @@ class ErfTest {
         assertThat(Erf.gelu(-10f)).isCloseTo(0f, offset(1e-20f));
         assertThat(Erf.gelu(10f)).isEqualTo(10f);
     }
+
+    /** The encoder's float GELU (squint-kernels' GeluErf) against this double-precision one, over the whole float range that matters. */
+    @Test
+    void floatGeluOfTheKernelsIsWithinAFewUlpsOfTheDoubleOne() {
+        float[] xs = new float[20_001];
+        for (int i = 0; i < xs.length; i++) xs[i] = -10f + i * 0.001f;
+        float[] fast = xs.clone();
+        dev.squint.kernels.GeluErf.apply(fast, 0, fast.length);
+        for (int i = 0; i < xs.length; i++) {
+            double exact = 0.5 * xs[i] * (1 + Erf.erf(xs[i] / Math.sqrt(2)));
+            // a few float ulps of the result's scale, |x|
+            assertThat((double) fast[i]).as("gelu(%s)", xs[i]).isCloseTo(exact, offset(3e-7 * Math.max(1, Math.abs(xs[i]))));
+            float erf = dev.squint.kernels.GeluErf.erf(xs[i]);
+            assertThat((double) erf).as("erf(%s)", xs[i]).isCloseTo(Erf.erf(xs[i]), offset(3e-7));
+        }
+    }
 }

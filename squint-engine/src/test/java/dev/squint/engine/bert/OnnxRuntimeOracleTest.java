@@ -131,6 +131,19 @@ class OnnxRuntimeOracleTest {
         }
     }
 
+    /** Every kernel splits work so each output is computed one way: one thread and two give the same bits, FP32 and W8A8. */
+    @Test
+    void embeddingsAreIdenticalAtAnyThreadCount() {
+        List<String> some = sentences().subList(0, 40);
+        try (RowParallel one = new RowParallel(1); BertEncoder single = BertLoader.open(onnx, one);
+             BertEncoder dyn = encoder.withWeights(WeightFormat.INT8_DYNAMIC.apply(encoder.weights()));
+             BertEncoder dynSingle = single.withWeights(WeightFormat.INT8_DYNAMIC.apply(single.weights()))) {
+            assertThat(single.embedAll(some, 32)).isDeepEqualTo(encoder.embedAll(some, 32));
+            assertThat(dynSingle.embedAll(some, 32)).isDeepEqualTo(dyn.embedAll(some, 32));
+            assertThat(dynSingle.embedAll(some.subList(0, 3), 1)).isDeepEqualTo(dyn.embedAll(some.subList(0, 3), 1));
+        }
+    }
+
     @Test
     void badInputGivesSensibleEmbeddings() {
         float[][] e = encoder.embed(List.of("", "☃☃☃ \u0000\uFFFD", "word ".repeat(2000), "A girl is styling her hair."));

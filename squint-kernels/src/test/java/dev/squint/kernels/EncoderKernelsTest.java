@@ -1,0 +1,105 @@
+package dev.squint.kernels;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
+
+class EncoderKernelsTest {
+
+    /** Scalar twin of {@link EncoderKernels#layerNorm}, in double. */
+    static void layerNormReference(double[] x, float[] g, float[] b, float eps) {
+        int n = x.length;
+        double mean = 0;
+        for (double v : x) mean += v;
+        mean /= n;
+        double var = 0;
+        for (double v : x) var += (v - mean) * (v - mean);
+        double inv = 1 / Math.sqrt(var / n + eps);
+        for (int i = 0; i < n; i++) x[i] = (x[i] - mean) * inv * g[i] + b[i];
+    }
+
+    @Test
+    void layerNormWithResidualMatchesTheScalarTwinAtOddWidths() {
+        SplittableRandom rnd = new SplittableRandom(21);
+        for (int n : new int[] {1, 3, 15, 16, 17, 33, 384, 385}) {
+            float[] x = new float[n + 7], res = new float[n + 2], g = new float[n], b = new float[n];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * 4 + 1);
+            for (int i = 0; i < res.length; i++) res[i] = (float) rnd.nextGaussian();
+            for (int i = 0; i < n; i++) { g[i] = (float) (1 + rnd.nextGaussian() * 0.1); b[i] = (float) (rnd.nextGaussian() * 0.1); }
+            double[] expect = new double[n];
+            for (int i = 0; i < n; i++) expect[i] = (double) x[5 + i] + res[2 + i];
+            layerNormReference(expect, g, b, 1e-12f);
+            float before0 = x[4], after = x[5 + n];
+            EncoderKernels.layerNorm(x, 5, n, res, 2, g, b, 1e-12f);
+            for (int i = 0; i < n; i++) assertThat((double) x[5 + i]).as("n=%d i=%d", n, i).isCloseTo(expect[i], offset(2e-5 * (1 + Math.abs(expect[i]))));
+            assertThat(x[4]).isEqualTo(before0);
+            assertThat(x[5 + n]).isEqualTo(after);
+        }
+    }
+
+    /** Scalar twin of {@link EncoderKernels#attendHead}, in double. */
+    static double[] attentionReference(float[] q, float[] k, float[] v, int stride, int first, int n, int col, int dh, double scale) {
+        double[] out = new double[n * dh];
+        for (int i = 0; i < n; i++) {
+            double[] s = new double[n];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) {
+                for (int d = 0; d < dh; d++) s[j] += (double) q[(first + i) * stride + col + d] * k[(first + j) * stride + col + d];
+                s[j] *= scale;
+                max = Math.max(max, s[j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < n; j++) sum += s[j] = Math.exp(s[j] - max);
+            for (int j = 0; j < n; j++) for (int d = 0; d < dh; d++) out[i * dh + d] += s[j] / sum * v[(first + j) * stride + col + d];
+        }
+        return out;
+    }
+
+    @Test
+    void attentionMatchesTheScalarTwinAtOddSequenceLengthsAndHeadWidths() {
+        SplittableRandom rnd = new SplittableRandom(22);
+        for (int dh : new int[] {5, 16, 32, 40}) {
+            for (int n : new int[] {1, 2, 15, 16, 17, 40}) {
+                int heads = 3, stride = heads * dh, first = 2, rows = first + n + 1, col = dh; // the middle head, rows around
+                float[] q = new float[rows * stride], k = new float[rows * stride], v = new float[rows * stride];
+                for (float[] a : new float[][] {q, k, v}) for (int i = 0; i < a.length; i++) a[i] = (float) (rnd.nextGaussian() * 2);
+                float[] ctx = new float[rows * stride];
+                java.util.Arrays.fill(ctx, 7f);
+                float scale = (float) (1 / Math.sqrt(dh));
+                float[] scratch = new float[EncoderKernels.attentionScratch(n, dh)];
+                java.util.Arrays.fill(scratch, Float.NaN); // stale scratch must not leak into the result
+                EncoderKernels.attendHead(q, k, v, ctx, stride, first, n, col, dh, scale, scratch);
+                double[] expect = attentionReference(q, k, v, stride, first, n, col, dh, scale);
+                for (int r = 0; r < rows; r++) {
+                    for (int c = 0; c < stride; c++) {
+                        float got = ctx[r * stride + c];
+                        boolean inside = r >= first && r < first + n && c >= col && c < col + dh;
+                        if (inside) assertThat((double) got).as("dh=%d n=%d r=%d c=%d", dh, n, r, c).isCloseTo(expect[(r - first) * dh + c - col], offset(1e-5));
+                        else assertThat(got).as("untouched r=%d c=%d", r, c).isEqualTo(7f);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void geluVectorBodyAndScalarTailAreBitIdentical() {
+        SplittableRandom rnd = new SplittableRandom(23);
+        for (int n : new int[] {1, 15, 16, 17, 100}) {
+            float[] x = new float[n + 3];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * 3);
+            x[0] = -9f;
+            x[x.length - 1] = 9f;
+            float[] y = x.clone();
+            GeluErf.apply(y, 1, 1 + n);
+            assertThat(y[0]).isEqualTo(x[0]);
+            for (int i = 1; i <= n; i++) assertThat(Float.floatToRawIntBits(y[i])).as("i=%d", i).isEqualTo(Float.floatToRawIntBits(GeluErf.gelu(x[i])));
+            assertThat(y[n + 1]).isEqualTo(x[n + 1]);
+        }
+        assertThat(GeluErf.gelu(0f)).isZero();
+        assertThat(GeluErf.gelu(10f)).isEqualTo(10f);
+    }
+}
