@@ -6,6 +6,7 @@ import dev.squint.core.Tensor;
 import dev.squint.core.codec.BlockCodec;
 import dev.squint.core.codec.Codecs;
 import dev.squint.kernels.KQuantVectorKernels;
+import dev.squint.kernels.MatVecKernels;
 import dev.squint.kernels.RowParallel;
 import dev.squint.kernels.VectorCodecs;
 import dev.squint.kernels.VectorFloatFormats;
@@ -72,6 +73,8 @@ public final class Linear {
     private byte[] actBytes = new byte[0];
     private MemorySegment act = MemorySegment.ofArray(actBytes);
     private InputObserver observer;
+    /** One token's activations for the matrix × vector kernels ({@link #matVec}). */
+    private final MatVecKernels.Q8Token token = new MatVecKernels.Q8Token();
 
     private Linear(String name, MemorySegment weight, GgmlType type, int in, int out, float[] bias) {
         this.name = name;
@@ -188,6 +191,7 @@ public final class Linear {
             throw new IllegalArgumentException(name + ": buffers too small for " + tokens + " tokens");
         }
         if (observer != null) observer.accept(this, x, tokens);
+        if (tokens == 1 && matVec(x, y, threads)) return;
         if (f32) {
             threads.forRows(out, (from, to) -> f32Rows(x, tokens, y, from, to));
             return;
@@ -226,6 +230,39 @@ public final class Linear {
                 }
             }
         });
+    }
+
+    // ---------------------------------------------------------------- one token (generation)
+
+    /**
+     * The single-token product for the types with a matrix × vector kernel ({@link MatVecKernels}: four
+     * weight rows per pass, weights read straight from the mapped segment); false for the others.
+     */
+    private boolean matVec(float[] x, float[] y, RowParallel threads) {
+        GgmlType t = codec.type();
+        if (t == GgmlType.Q8_0 || t == GgmlType.Q4_0) {
+            MatVecKernels.quantizeQ8_0(x, 0, in, token);
+            MatVecKernels.Q8Token a = token;
+            boolean q8 = t == GgmlType.Q8_0;
+            threads.forRows(out, (from, to) -> {
+                if (q8) MatVecKernels.q8_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
+                else MatVecKernels.q4_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
+            });
+        } else if (t == GgmlType.F16) {
+            if (actBytes.length < 2L * in) {
+                actBytes = new byte[2 * in];
+                act = MemorySegment.ofArray(actBytes);
+            }
+            if (actFloats.length < in) actFloats = new float[in];
+            float[] xr = actFloats;
+            VectorFloatFormats.f32ToF16Row(x, 0, act, 0, in); // ggml rounds the activations to F16
+            VectorFloatFormats.f16ToF32Row(act, 0, xr, 0, in);
+            threads.forRows(out, (from, to) -> MatVecKernels.f16Rows(weight, 0, rowBytes, in, from, to, xr, 0, y, 0));
+        } else {
+            return false;
+        }
+        if (bias != null) for (int j = 0; j < out; j++) y[j] += bias[j];
+        return true;
     }
 
     private void f32Rows(float[] x, int tokens, float[] y, int from, int to) {
