@@ -58,6 +58,9 @@ public final class MatVecKernels {
         float[] d = new float[0];
         /** Per block, LANES × HALF_STEPS ints: {@code 8·(q[32b + i] + q[32b + 16 + i])} for i in [0, 16). */
         int[] nibbleBias = new int[0];
+        /** Q8_K only: the float scale of each 256-value block, and the sums of each 16 values. */
+        float[] kScale = new float[0];
+        int[] bsums = new int[0];
 
         public int length() { return n; }
 
@@ -111,6 +114,33 @@ public final class MatVecKernels {
                 IntVector.fromArray(I, out.q, i).add(IntVector.fromArray(I, out.q, i + 16)).mul(8)
                         .intoArray(out.nibbleBias, 16 * b + c * LANES);
             }
+        }
+    }
+
+    /**
+     * Quantizes {@code x[off, off + n)} into ggml Q8_0 blocks (or Q8_1 with {@code withSum}: the block's
+     * {@code d · Σq} as F16 after the scale) at {@code dst + dOff}, with llama.cpp's x86 rounding as in
+     * {@link #quantizeQ8_0(float[], int, int, Q8Token)}: what its batched matmul quantizes activations with.
+     */
+    public static void quantizeQ8Blocks(float[] x, int off, int n, MemorySegment dst, long dOff, boolean withSum) {
+        checkBlocks(n);
+        int bytes = withSum ? 36 : 34, qs = withSum ? 4 : 2;
+        for (int b = 0; b < n / 32; b++) {
+            int xo = off + 32 * b;
+            long o = dOff + (long) bytes * b;
+            FloatVector m = FloatVector.fromArray(F, x, xo).abs();
+            for (int c = 1; c < 32 / LANES; c++) m = m.max(FloatVector.fromArray(F, x, xo + c * LANES).abs());
+            float amax = m.reduceLanes(VectorOperators.MAX);
+            float d = amax / 127f;
+            float id = amax != 0 ? 127f / amax : 0f;
+            dst.set(LE_SHORT, o, Float.floatToFloat16(d));
+            IntVector sum = IntVector.zero(I);
+            for (int c = 0; c < 32 / LANES; c++) {
+                IntVector q = roundHalfEven(FloatVector.fromArray(F, x, xo + c * LANES).mul(id));
+                ((ByteVector) q.convertShape(VectorOperators.I2B, BI, 0)).intoMemorySegment(dst, o + qs + (long) c * LANES, LE);
+                sum = sum.add(q);
+            }
+            if (withSum) dst.set(LE_SHORT, o + 2, Float.floatToFloat16(d * sum.reduceLanes(VectorOperators.ADD)));
         }
     }
 
@@ -291,6 +321,143 @@ public final class MatVecKernels {
             sumf += sumi * half(w, row + 18L * b) * ad[b];
         }
         return sumf;
+    }
+
+    // ---------------------------------------------------------------- Q4_K, Q6_K × Q8_K
+
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
+    /**
+     * Reads one token's Q8_K row ({@code n / 256} blocks of f32 d, 256 int8, 16 int16 sums, as the Q8_K
+     * codec writes them) into the kernels' layout.
+     */
+    public static void loadQ8K(MemorySegment src, long off, int n, Q8Token out) {
+        if (n < 0 || n % 256 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 256");
+        out.n = n;
+        if (out.q.length < n) out.q = new int[n];
+        if (out.kScale.length < n / 256) {
+            out.kScale = new float[n / 256];
+            out.bsums = new int[n / 16];
+        }
+        for (int b = 0; b < n / 256; b++) {
+            long o = off + 292L * b;
+            out.kScale[b] = src.get(LE_FLOAT, o);
+            for (int c = 0; c < 256; c += LANES) {
+                ((IntVector) ByteVector.fromMemorySegment(BI, src, o + 4 + c, LE).convertShape(VectorOperators.B2I, I, 0))
+                        .intoArray(out.q, 256 * b + c);
+            }
+            for (int g = 0; g < 16; g++) out.bsums[16 * b + g] = src.get(LE_SHORT, o + 260 + 2L * g);
+        }
+    }
+
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+
+    /** Byte {@code k} (unsigned) of the 12 bytes held as {@code lo} (0..7) and {@code hi} (8..11). */
+    private static int byteOf(long lo, int hi, int k) {
+        return (int) ((k < 8 ? lo >>> (8 * k) : hi >>> (8 * (k - 8))) & 0xFF);
+    }
+
+    /**
+     * get_scale_min_k4 from the 12 packed bytes (read as one long and one int: every segment access
+     * costs a bounds and liveness check): the 6-bit scale ({@code min == false}) or min of sub-block {@code j}.
+     */
+    private static int scaleMinK4(long lo, int hi, int j, boolean min) {
+        if (j < 4) return byteOf(lo, hi, j + (min ? 4 : 0)) & 63;
+        return min ? (byteOf(lo, hi, j + 4) >> 4) | ((byteOf(lo, hi, j) >> 6) << 4)
+                   : (byteOf(lo, hi, j + 4) & 0xF) | ((byteOf(lo, hi, j - 4) >> 6) << 4);
+    }
+
+    /**
+     * Rows {@code [from, to)} of a Q4_K matrix against a Q8_K token ({@link #loadQ8K}). Per 256-value
+     * block: the exact integer {@code Σ_s sc_s · Σ q·a} in int lanes, scaled by {@code d·d_a} into a float
+     * vector accumulator; the min terms {@code dmin·d_a·Σ_s m_s·bsum_s} summed in a float and subtracted
+     * at the end, as ggml's AVX kernel.
+     */
+    public static void q4_KRows(MemorySegment w, long wOff, long rowBytes, int from, int to, Q8Token a, float[] y, int yOff) {
+        if (a.n % 256 != 0) throw new IllegalArgumentException("row length " + a.n + " is not a multiple of 256");
+        for (int j = from; j < to; j++) y[yOff + j] = q4_KOne(w, wOff + j * rowBytes, a);
+    }
+
+    private static float q4_KOne(MemorySegment w, long r0, Q8Token a) {
+        int nb = a.n / 256;
+        int[] aq = a.q, bsums = a.bsums;
+        FloatVector acc = FloatVector.zero(F);
+        float mins = 0;
+        for (int i = 0; i < nb; i++) {
+            long xb = r0 + 144L * i;
+            int ab = 256 * i;
+            IntVector sumi = IntVector.zero(I);
+            int minSum = 0;
+            long sLo = w.get(LE_LONG, xb + 4);
+            int sHi = w.get(LE_INT, xb + 12);
+            for (int c = 0; c < 4; c++) {
+                int sc1 = scaleMinK4(sLo, sHi, 2 * c, false), sc2 = scaleMinK4(sLo, sHi, 2 * c + 1, false);
+                minSum += scaleMinK4(sLo, sHi, 2 * c, true) * (bsums[16 * i + 4 * c] + bsums[16 * i + 4 * c + 1])
+                        + scaleMinK4(sLo, sHi, 2 * c + 1, true) * (bsums[16 * i + 4 * c + 2] + bsums[16 * i + 4 * c + 3]);
+                IntVector pl = IntVector.zero(I), ph = pl;
+                for (int l = 0; l < 32; l += LANES) {
+                    IntVector z = (IntVector) ByteVector.fromMemorySegment(BI, w, xb + 16 + 32L * c + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                    pl = pl.add(z.and(0xF).mul(IntVector.fromArray(I, aq, ab + 64 * c + l)));
+                    ph = ph.add(z.lanewise(VectorOperators.LSHR, 4).and(0xF).mul(IntVector.fromArray(I, aq, ab + 64 * c + 32 + l)));
+                }
+                sumi = sumi.add(pl.mul(sc1)).add(ph.mul(sc2));
+            }
+            float da = a.kScale[i];
+            acc = ((FloatVector) sumi.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, xb)) * da), acc);
+            mins += Float.float16ToFloat(w.get(LE_SHORT, xb + 2)) * da * minSum;
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - mins;
+    }
+
+    /**
+     * Rows {@code [from, to)} of a Q6_K matrix against a Q8_K token. The 6-bit levels are used unsigned
+     * (0..63) in the integer sums; the {@code −32} offset comes back per block as
+     * {@code 32·Σ_g sc_g·bsum_g}, exact in integers.
+     */
+    public static void q6_KRows(MemorySegment w, long wOff, long rowBytes, int from, int to, Q8Token a, float[] y, int yOff) {
+        if (a.n % 256 != 0) throw new IllegalArgumentException("row length " + a.n + " is not a multiple of 256");
+        for (int j = from; j < to; j++) y[yOff + j] = q6_KOne(w, wOff + j * rowBytes, a);
+    }
+
+    private static float q6_KOne(MemorySegment w, long r0, Q8Token a) {
+        int nb = a.n / 256;
+        int[] aq = a.q, bsums = a.bsums;
+        FloatVector acc = FloatVector.zero(F);
+        float offsets = 0;
+        for (int i = 0; i < nb; i++) {
+            long xb = r0 + 210L * i;
+            int ab = 256 * i;
+            IntVector sumi = IntVector.zero(I);
+            long scA = w.get(LE_LONG, xb + 192), scB = w.get(LE_LONG, xb + 200); // the 16 int8 scales
+            for (int h = 0; h < 2; h++) {
+                long ql = xb + 64L * h, qh = xb + 128 + 32L * h;
+                int o = ab + 128 * h;
+                for (int l = 0; l < 32; l += LANES) {
+                    IntVector z0 = (IntVector) ByteVector.fromMemorySegment(BI, w, ql + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector z1 = (IntVector) ByteVector.fromMemorySegment(BI, w, ql + 32 + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector zh = (IntVector) ByteVector.fromMemorySegment(BI, w, qh + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector v1 = z0.and(0xF).or(zh.lanewise(VectorOperators.LSHL, 4).and(0x30));
+                    IntVector v2 = z1.and(0xF).or(zh.lanewise(VectorOperators.LSHL, 2).and(0x30));
+                    IntVector v3 = z0.lanewise(VectorOperators.LSHR, 4).and(0xF).or(zh.and(0x30));
+                    IntVector v4 = z1.lanewise(VectorOperators.LSHR, 4).and(0xF).or(zh.lanewise(VectorOperators.LSHR, 2).and(0x30));
+                    long sc = h == 0 ? scA : scB;
+                    int g = l / 16;
+                    sumi = sumi.add(v1.mul(IntVector.fromArray(I, aq, o + l)).mul((int) (byte) (sc >>> (8 * g))))
+                            .add(v2.mul(IntVector.fromArray(I, aq, o + 32 + l)).mul((int) (byte) (sc >>> (8 * (g + 2)))))
+                            .add(v3.mul(IntVector.fromArray(I, aq, o + 64 + l)).mul((int) (byte) (sc >>> (8 * (g + 4)))))
+                            .add(v4.mul(IntVector.fromArray(I, aq, o + 96 + l)).mul((int) (byte) (sc >>> (8 * (g + 6)))));
+                }
+            }
+            int offset = 0;
+            for (int g = 0; g < 8; g++) {
+                offset += (byte) (scA >>> (8 * g)) * bsums[16 * i + g] + (byte) (scB >>> (8 * g)) * bsums[16 * i + 8 + g];
+            }
+            float dd = Float.float16ToFloat(w.get(LE_SHORT, xb + 208)) * a.kScale[i];
+            acc = ((FloatVector) sumi.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dd), acc);
+            offsets += dd * (32 * offset);
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - offsets;
     }
 
     // ---------------------------------------------------------------- F16 × F32

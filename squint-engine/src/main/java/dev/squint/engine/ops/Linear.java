@@ -203,7 +203,7 @@ public final class Linear {
         }
         MemorySegment a = act;
         threads.forRows(tokens, (from, to) -> {
-            for (int t = from; t < to; t++) actCodec.quantizeRow(x, t * in, in, a, t * actRowBytes, null);
+            for (int t = from; t < to; t++) quantizeActivation(x, t * in, a, t * actRowBytes);
         });
         if (half) {
             // F16/BF16: both sides hold 16-bit floats, so decode the rounded activations and each weight row
@@ -232,6 +232,17 @@ public final class Linear {
         });
     }
 
+    /**
+     * One token row to the activation type. Q8_0 and Q8_1 round as llama.cpp's x86 build does (multiplier
+     * 127/amax, half to even; ggml's scalar reference uses 1/d and half away from zero), so quantized
+     * logits follow llama.cpp's on this kind of machine.
+     */
+    private void quantizeActivation(float[] x, int xo, MemorySegment a, long ao) {
+        GgmlType t = actCodec.type();
+        if (t == GgmlType.Q8_0 || t == GgmlType.Q8_1) MatVecKernels.quantizeQ8Blocks(x, xo, in, a, ao, t == GgmlType.Q8_1);
+        else actCodec.quantizeRow(x, xo, in, a, ao, null);
+    }
+
     // ---------------------------------------------------------------- one token (generation)
 
     /**
@@ -248,6 +259,16 @@ public final class Linear {
                 if (q8) MatVecKernels.q8_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
                 else MatVecKernels.q4_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
             });
+        } else if (t == GgmlType.Q4_K || t == GgmlType.Q6_K) {
+            ensureAct(actRowBytes);
+            actCodec.quantizeRow(x, 0, in, act, 0, null);
+            MatVecKernels.loadQ8K(act, 0, in, token);
+            MatVecKernels.Q8Token a = token;
+            boolean q4 = t == GgmlType.Q4_K;
+            threads.forRows(out, (from, to) -> {
+                if (q4) MatVecKernels.q4_KRows(weight, 0, rowBytes, from, to, a, y, 0);
+                else MatVecKernels.q6_KRows(weight, 0, rowBytes, from, to, a, y, 0);
+            });
         } else if (t == GgmlType.F16) {
             if (actBytes.length < 2L * in) {
                 actBytes = new byte[2 * in];
@@ -263,6 +284,13 @@ public final class Linear {
         }
         if (bias != null) for (int j = 0; j < out; j++) y[j] += bias[j];
         return true;
+    }
+
+    private void ensureAct(long bytes) {
+        if (actBytes.length < bytes) {
+            actBytes = new byte[(int) bytes];
+            act = MemorySegment.ofArray(actBytes);
+        }
     }
 
     private void f32Rows(float[] x, int tokens, float[] y, int from, int to) {
