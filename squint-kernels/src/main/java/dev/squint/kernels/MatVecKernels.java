@@ -3,6 +3,7 @@ package dev.squint.kernels;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,6 +14,7 @@ import java.nio.ByteOrder;
 import static dev.squint.kernels.Species.F;
 import static dev.squint.kernels.Species.I;
 import static dev.squint.kernels.Species.LANES;
+import static dev.squint.kernels.Species.S;
 
 /**
  * Matrix × vector kernels for token-by-token generation: rows of F16, Q8_0 or Q4_0 weights, read
@@ -55,6 +57,9 @@ public final class MatVecKernels {
     public static final class Q8Token {
         int n;
         int[] q = new int[0];
+        /** The same values as shorts: the Q8_0/Q4_0 kernels multiply in 16-bit lanes (one uop, unlike 32-bit multiplies). */
+        short[] qs = new short[0];
+        short[] nibbleBiasS = new short[0];
         float[] d = new float[0];
         /** Per block, LANES × HALF_STEPS ints: {@code 8·(q[32b + i] + q[32b + 16 + i])} for i in [0, 16). */
         int[] nibbleBias = new int[0];
@@ -68,8 +73,10 @@ public final class MatVecKernels {
             this.n = n;
             if (q.length < n) {
                 q = new int[n];
+                qs = new short[n];
                 d = new float[n / 32];
                 nibbleBias = new int[n / 2];
+                nibbleBiasS = new short[n / 2];
             }
         }
 
@@ -111,8 +118,13 @@ public final class MatVecKernels {
             }
             for (int c = 0; c < HALF_STEPS; c++) {
                 int i = 32 * b + c * LANES;
-                IntVector.fromArray(I, out.q, i).add(IntVector.fromArray(I, out.q, i + 16)).mul(8)
-                        .intoArray(out.nibbleBias, 16 * b + c * LANES);
+                IntVector bias = IntVector.fromArray(I, out.q, i).add(IntVector.fromArray(I, out.q, i + 16)).mul(8);
+                bias.intoArray(out.nibbleBias, 16 * b + c * LANES);
+                ((ShortVector) bias.convertShape(VectorOperators.I2S, S, 0)).intoArray(out.nibbleBiasS, 16 * b + c * LANES);
+            }
+            for (int c = 0; c < 32 / LANES; c++) {
+                int i = 32 * b + c * LANES;
+                ((ShortVector) IntVector.fromArray(I, out.q, i).convertShape(VectorOperators.I2S, S, 0)).intoArray(out.qs, i);
             }
         }
     }
@@ -183,22 +195,33 @@ public final class MatVecKernels {
         for (; j < to; j++) y[yOff + j] = q8_0One(w, wOff + j * rowBytes, a);
     }
 
+    // Products of two int8 (the activations are within ±127) fit in 16 bits and the sum of two of them
+    // too (≤ 2·128·127), so pairs of steps multiply and add in short lanes before widening to int.
+
     private static void q8_0Four(MemorySegment w, long r0, long rowBytes, Q8Token a, float[] y, int yo) {
         int nb = a.n / 32;
-        int[] aq = a.q;
+        short[] aq = a.qs;
         float[] ad = a.d;
         long r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0; b < nb; b++) {
             long bo = 34L * b;
             IntVector p0 = IntVector.zero(I), p1 = p0, p2 = p0, p3 = p0;
-            for (int c = 0; c < 32 / LANES; c++) {
-                IntVector av = IntVector.fromArray(I, aq, 32 * b + c * LANES);
-                long q = bo + 2 + (long) c * LANES;
-                p0 = p0.add(((IntVector) ByteVector.fromMemorySegment(BI, w, r0 + q, LE).convertShape(VectorOperators.B2I, I, 0)).mul(av));
-                p1 = p1.add(((IntVector) ByteVector.fromMemorySegment(BI, w, r1 + q, LE).convertShape(VectorOperators.B2I, I, 0)).mul(av));
-                p2 = p2.add(((IntVector) ByteVector.fromMemorySegment(BI, w, r2 + q, LE).convertShape(VectorOperators.B2I, I, 0)).mul(av));
-                p3 = p3.add(((IntVector) ByteVector.fromMemorySegment(BI, w, r3 + q, LE).convertShape(VectorOperators.B2I, I, 0)).mul(av));
+            for (int c = 0; c < 32 / LANES; c += 2) {
+                ShortVector a0 = ShortVector.fromArray(S, aq, 32 * b + c * LANES), a1 = ShortVector.fromArray(S, aq, 32 * b + (c + 1) * LANES);
+                long q = bo + 2 + (long) c * LANES, q1 = q + LANES;
+                ShortVector s0 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, r0 + q, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, r0 + q1, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a1));
+                ShortVector s1 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, r1 + q, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, r1 + q1, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a1));
+                ShortVector s2 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, r2 + q, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, r2 + q1, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a1));
+                ShortVector s3 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, r3 + q, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, r3 + q1, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a1));
+                p0 = p0.add((IntVector) s0.convertShape(VectorOperators.S2I, I, 0));
+                p1 = p1.add((IntVector) s1.convertShape(VectorOperators.S2I, I, 0));
+                p2 = p2.add((IntVector) s2.convertShape(VectorOperators.S2I, I, 0));
+                p3 = p3.add((IntVector) s3.convertShape(VectorOperators.S2I, I, 0));
             }
             float da = ad[b];
             acc0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * da), acc0);
@@ -214,15 +237,19 @@ public final class MatVecKernels {
 
     private static float q8_0One(MemorySegment w, long r0, Q8Token a) {
         int nb = a.n / 32;
-        int[] aq = a.q;
+        short[] aq = a.qs;
         float[] ad = a.d;
         FloatVector acc0 = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
             long bo = 34L * b;
             IntVector p0 = IntVector.zero(I);
-            for (int c = 0; c < 32 / LANES; c++) {
-                IntVector wv = (IntVector) ByteVector.fromMemorySegment(BI, w, r0 + bo + 2 + (long) c * LANES, LE).convertShape(VectorOperators.B2I, I, 0);
-                p0 = p0.add(wv.mul(IntVector.fromArray(I, aq, 32 * b + c * LANES)));
+            for (int c = 0; c < 32 / LANES; c += 2) {
+                long q = r0 + bo + 2 + (long) c * LANES;
+                ShortVector s0 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, q, LE).convertShape(VectorOperators.B2S, S, 0))
+                        .mul(ShortVector.fromArray(S, aq, 32 * b + c * LANES))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, q + LANES, LE).convertShape(VectorOperators.B2S, S, 0))
+                                .mul(ShortVector.fromArray(S, aq, 32 * b + (c + 1) * LANES)));
+                p0 = p0.add((IntVector) s0.convertShape(VectorOperators.S2I, I, 0));
             }
             acc0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * ad[b]), acc0);
         }
@@ -256,7 +283,7 @@ public final class MatVecKernels {
 
     private static void q4_0Four(MemorySegment w, long r0, long rowBytes, Q8Token a, float[] y, int yo) {
         int nb = a.n / 32;
-        int[] aq = a.q, bias = a.nibbleBias;
+        short[] aq = a.qs, bias = a.nibbleBiasS;
         float[] ad = a.d;
         long r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -265,17 +292,21 @@ public final class MatVecKernels {
             IntVector p0 = IntVector.zero(I), p1 = p0, p2 = p0, p3 = p0;
             for (int c = 0; c < HALF_STEPS; c++) {
                 int ai = 32 * b + c * LANES;
-                IntVector lo = IntVector.fromArray(I, aq, ai), hi = IntVector.fromArray(I, aq, ai + 16);
-                IntVector b8 = IntVector.fromArray(I, bias, 16 * b + c * LANES);
+                ShortVector lo = ShortVector.fromArray(S, aq, ai), hi = ShortVector.fromArray(S, aq, ai + 16);
+                ShortVector b8 = ShortVector.fromArray(S, bias, 16 * b + c * LANES);
                 long q = bo + 2 + (long) c * LANES;
-                IntVector z0 = (IntVector) ByteVector.fromMemorySegment(BI, w, r0 + q, LE).convertShape(VectorOperators.B2I, I, 0);
-                IntVector z1 = (IntVector) ByteVector.fromMemorySegment(BI, w, r1 + q, LE).convertShape(VectorOperators.B2I, I, 0);
-                IntVector z2 = (IntVector) ByteVector.fromMemorySegment(BI, w, r2 + q, LE).convertShape(VectorOperators.B2I, I, 0);
-                IntVector z3 = (IntVector) ByteVector.fromMemorySegment(BI, w, r3 + q, LE).convertShape(VectorOperators.B2I, I, 0);
-                p0 = p0.add(z0.and(0xF).mul(lo)).add(z0.lanewise(VectorOperators.LSHR, 4).and(0xF).mul(hi)).sub(b8);
-                p1 = p1.add(z1.and(0xF).mul(lo)).add(z1.lanewise(VectorOperators.LSHR, 4).and(0xF).mul(hi)).sub(b8);
-                p2 = p2.add(z2.and(0xF).mul(lo)).add(z2.lanewise(VectorOperators.LSHR, 4).and(0xF).mul(hi)).sub(b8);
-                p3 = p3.add(z3.and(0xF).mul(lo)).add(z3.lanewise(VectorOperators.LSHR, 4).and(0xF).mul(hi)).sub(b8);
+                ShortVector z0 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r0 + q, LE).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector z1 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r1 + q, LE).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector z2 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r2 + q, LE).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector z3 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r3 + q, LE).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector s0 = z0.and((short) 0xF).mul(lo).add(z0.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(hi)).sub(b8);
+                ShortVector s1 = z1.and((short) 0xF).mul(lo).add(z1.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(hi)).sub(b8);
+                ShortVector s2 = z2.and((short) 0xF).mul(lo).add(z2.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(hi)).sub(b8);
+                ShortVector s3 = z3.and((short) 0xF).mul(lo).add(z3.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(hi)).sub(b8);
+                p0 = p0.add((IntVector) s0.convertShape(VectorOperators.S2I, I, 0));
+                p1 = p1.add((IntVector) s1.convertShape(VectorOperators.S2I, I, 0));
+                p2 = p2.add((IntVector) s2.convertShape(VectorOperators.S2I, I, 0));
+                p3 = p3.add((IntVector) s3.convertShape(VectorOperators.S2I, I, 0));
             }
             float da = ad[b];
             acc0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * da), acc0);
@@ -291,7 +322,7 @@ public final class MatVecKernels {
 
     private static float q4_0One(MemorySegment w, long r0, Q8Token a) {
         int nb = a.n / 32;
-        int[] aq = a.q, bias = a.nibbleBias;
+        short[] aq = a.qs, bias = a.nibbleBiasS;
         float[] ad = a.d;
         FloatVector acc0 = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
@@ -299,10 +330,11 @@ public final class MatVecKernels {
             IntVector p0 = IntVector.zero(I);
             for (int c = 0; c < HALF_STEPS; c++) {
                 int ai = 32 * b + c * LANES;
-                IntVector z0 = (IntVector) ByteVector.fromMemorySegment(BI, w, r0 + bo + 2 + (long) c * LANES, LE).convertShape(VectorOperators.B2I, I, 0);
-                p0 = p0.add(z0.and(0xF).mul(IntVector.fromArray(I, aq, ai)))
-                        .add(z0.lanewise(VectorOperators.LSHR, 4).and(0xF).mul(IntVector.fromArray(I, aq, ai + 16)))
-                        .sub(IntVector.fromArray(I, bias, 16 * b + c * LANES));
+                ShortVector z0 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r0 + bo + 2 + (long) c * LANES, LE).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector s0 = z0.and((short) 0xF).mul(ShortVector.fromArray(S, aq, ai))
+                        .add(z0.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, aq, ai + 16)))
+                        .sub(ShortVector.fromArray(S, bias, 16 * b + c * LANES));
+                p0 = p0.add((IntVector) s0.convertShape(VectorOperators.S2I, I, 0));
             }
             acc0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * ad[b]), acc0);
         }
@@ -334,7 +366,10 @@ public final class MatVecKernels {
     public static void loadQ8K(MemorySegment src, long off, int n, Q8Token out) {
         if (n < 0 || n % 256 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 256");
         out.n = n;
-        if (out.q.length < n) out.q = new int[n];
+        if (out.q.length < n) {
+            out.q = new int[n];
+            out.qs = new short[n];
+        }
         if (out.kScale.length < n / 256) {
             out.kScale = new float[n / 256];
             out.bsums = new int[n / 16];
@@ -343,8 +378,9 @@ public final class MatVecKernels {
             long o = off + 292L * b;
             out.kScale[b] = src.get(LE_FLOAT, o);
             for (int c = 0; c < 256; c += LANES) {
-                ((IntVector) ByteVector.fromMemorySegment(BI, src, o + 4 + c, LE).convertShape(VectorOperators.B2I, I, 0))
-                        .intoArray(out.q, 256 * b + c);
+                ByteVector v = ByteVector.fromMemorySegment(BI, src, o + 4 + c, LE);
+                ((IntVector) v.convertShape(VectorOperators.B2I, I, 0)).intoArray(out.q, 256 * b + c);
+                ((ShortVector) v.convertShape(VectorOperators.B2S, S, 0)).intoArray(out.qs, 256 * b + c);
             }
             for (int g = 0; g < 16; g++) out.bsums[16 * b + g] = src.get(LE_SHORT, o + 260 + 2L * g);
         }
@@ -352,21 +388,6 @@ public final class MatVecKernels {
 
     private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
-
-    /** Byte {@code k} (unsigned) of the 12 bytes held as {@code lo} (0..7) and {@code hi} (8..11). */
-    private static int byteOf(long lo, int hi, int k) {
-        return (int) ((k < 8 ? lo >>> (8 * k) : hi >>> (8 * (k - 8))) & 0xFF);
-    }
-
-    /**
-     * get_scale_min_k4 from the 12 packed bytes (read as one long and one int: every segment access
-     * costs a bounds and liveness check): the 6-bit scale ({@code min == false}) or min of sub-block {@code j}.
-     */
-    private static int scaleMinK4(long lo, int hi, int j, boolean min) {
-        if (j < 4) return byteOf(lo, hi, j + (min ? 4 : 0)) & 63;
-        return min ? (byteOf(lo, hi, j + 4) >> 4) | ((byteOf(lo, hi, j) >> 6) << 4)
-                   : (byteOf(lo, hi, j + 4) & 0xF) | ((byteOf(lo, hi, j - 4) >> 6) << 4);
-    }
 
     /**
      * Rows {@code [from, to)} of a Q4_K matrix against a Q8_K token ({@link #loadQ8K}). Per 256-value
@@ -381,7 +402,8 @@ public final class MatVecKernels {
 
     private static float q4_KOne(MemorySegment w, long r0, Q8Token a) {
         int nb = a.n / 256;
-        int[] aq = a.q, bsums = a.bsums;
+        short[] aq = a.qs;
+        int[] bsums = a.bsums;
         FloatVector acc = FloatVector.zero(F);
         float mins = 0;
         for (int i = 0; i < nb; i++) {
@@ -389,19 +411,29 @@ public final class MatVecKernels {
             int ab = 256 * i;
             IntVector sumi = IntVector.zero(I);
             int minSum = 0;
+            // the 12 packed bytes → eight 6-bit scales (sc0123, sc4567) and mins (m0123, m4567), four per int
+            // (get_scale_min_k4 for all sub-blocks at once, as ggml's AVX2 kernel unpacks them)
             long sLo = w.get(LE_LONG, xb + 4);
-            int sHi = w.get(LE_INT, xb + 12);
+            int u0 = (int) sLo, u1 = (int) (sLo >>> 32), u2 = w.get(LE_INT, xb + 12);
+            int sc0123 = u0 & 0x3F3F3F3F;
+            int m0123 = u1 & 0x3F3F3F3F;
+            int sc4567 = (u2 & 0x0F0F0F0F) | (((u0 >>> 6) & 0x03030303) << 4);
+            int m4567 = ((u2 >>> 4) & 0x0F0F0F0F) | (((u1 >>> 6) & 0x03030303) << 4);
+            int b16 = 16 * i;
             for (int c = 0; c < 4; c++) {
-                int sc1 = scaleMinK4(sLo, sHi, 2 * c, false), sc2 = scaleMinK4(sLo, sHi, 2 * c + 1, false);
-                minSum += scaleMinK4(sLo, sHi, 2 * c, true) * (bsums[16 * i + 4 * c] + bsums[16 * i + 4 * c + 1])
-                        + scaleMinK4(sLo, sHi, 2 * c + 1, true) * (bsums[16 * i + 4 * c + 2] + bsums[16 * i + 4 * c + 3]);
-                IntVector pl = IntVector.zero(I), ph = pl;
+                int scs = c < 2 ? sc0123 : sc4567, ms = c < 2 ? m0123 : m4567, sh = 16 * (c & 1);
+                int sc1 = (scs >>> sh) & 0xFF, sc2 = (scs >>> (sh + 8)) & 0xFF;
+                minSum += ((ms >>> sh) & 0xFF) * (bsums[b16 + 4 * c] + bsums[b16 + 4 * c + 1])
+                        + ((ms >>> (sh + 8)) & 0xFF) * (bsums[b16 + 4 * c + 2] + bsums[b16 + 4 * c + 3]);
+                // nibble × int8 products and their sums over one sub-block lane stay below 2^15 (≤ 4·15·127)
+                ShortVector pl = ShortVector.zero(S), ph = pl;
                 for (int l = 0; l < 32; l += LANES) {
-                    IntVector z = (IntVector) ByteVector.fromMemorySegment(BI, w, xb + 16 + 32L * c + l, LE).convertShape(VectorOperators.B2I, I, 0);
-                    pl = pl.add(z.and(0xF).mul(IntVector.fromArray(I, aq, ab + 64 * c + l)));
-                    ph = ph.add(z.lanewise(VectorOperators.LSHR, 4).and(0xF).mul(IntVector.fromArray(I, aq, ab + 64 * c + 32 + l)));
+                    ShortVector z = (ShortVector) ByteVector.fromMemorySegment(BI, w, xb + 16 + 32L * c + l, LE).convertShape(VectorOperators.B2S, S, 0);
+                    pl = pl.add(z.and((short) 0xF).mul(ShortVector.fromArray(S, aq, ab + 64 * c + l)));
+                    ph = ph.add(z.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, aq, ab + 64 * c + 32 + l)));
                 }
-                sumi = sumi.add(pl.mul(sc1)).add(ph.mul(sc2));
+                sumi = sumi.add(((IntVector) pl.convertShape(VectorOperators.S2I, I, 0)).mul(sc1))
+                        .add(((IntVector) ph.convertShape(VectorOperators.S2I, I, 0)).mul(sc2));
             }
             float da = a.kScale[i];
             acc = ((FloatVector) sumi.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, xb)) * da), acc);
@@ -422,7 +454,8 @@ public final class MatVecKernels {
 
     private static float q6_KOne(MemorySegment w, long r0, Q8Token a) {
         int nb = a.n / 256;
-        int[] aq = a.q, bsums = a.bsums;
+        short[] aq = a.qs;
+        int[] bsums = a.bsums;
         FloatVector acc = FloatVector.zero(F);
         float offsets = 0;
         for (int i = 0; i < nb; i++) {
@@ -434,19 +467,20 @@ public final class MatVecKernels {
                 long ql = xb + 64L * h, qh = xb + 128 + 32L * h;
                 int o = ab + 128 * h;
                 for (int l = 0; l < 32; l += LANES) {
-                    IntVector z0 = (IntVector) ByteVector.fromMemorySegment(BI, w, ql + l, LE).convertShape(VectorOperators.B2I, I, 0);
-                    IntVector z1 = (IntVector) ByteVector.fromMemorySegment(BI, w, ql + 32 + l, LE).convertShape(VectorOperators.B2I, I, 0);
-                    IntVector zh = (IntVector) ByteVector.fromMemorySegment(BI, w, qh + l, LE).convertShape(VectorOperators.B2I, I, 0);
-                    IntVector v1 = z0.and(0xF).or(zh.lanewise(VectorOperators.LSHL, 4).and(0x30));
-                    IntVector v2 = z1.and(0xF).or(zh.lanewise(VectorOperators.LSHL, 2).and(0x30));
-                    IntVector v3 = z0.lanewise(VectorOperators.LSHR, 4).and(0xF).or(zh.and(0x30));
-                    IntVector v4 = z1.lanewise(VectorOperators.LSHR, 4).and(0xF).or(zh.lanewise(VectorOperators.LSHR, 2).and(0x30));
+                    // 6-bit level × int8 fits in 16 bits (≤ 63·127); the scale multiply is in int
+                    ShortVector z0 = (ShortVector) ByteVector.fromMemorySegment(BI, w, ql + l, LE).convertShape(VectorOperators.B2S, S, 0);
+                    ShortVector z1 = (ShortVector) ByteVector.fromMemorySegment(BI, w, ql + 32 + l, LE).convertShape(VectorOperators.B2S, S, 0);
+                    ShortVector zh = (ShortVector) ByteVector.fromMemorySegment(BI, w, qh + l, LE).convertShape(VectorOperators.B2S, S, 0);
+                    ShortVector v1 = z0.and((short) 0xF).or(zh.lanewise(VectorOperators.LSHL, 4).and((short) 0x30));
+                    ShortVector v2 = z1.and((short) 0xF).or(zh.lanewise(VectorOperators.LSHL, 2).and((short) 0x30));
+                    ShortVector v3 = z0.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).or(zh.and((short) 0x30));
+                    ShortVector v4 = z1.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).or(zh.lanewise(VectorOperators.LSHR, 2).and((short) 0x30));
                     long sc = h == 0 ? scA : scB;
                     int g = l / 16;
-                    sumi = sumi.add(v1.mul(IntVector.fromArray(I, aq, o + l)).mul((int) (byte) (sc >>> (8 * g))))
-                            .add(v2.mul(IntVector.fromArray(I, aq, o + 32 + l)).mul((int) (byte) (sc >>> (8 * (g + 2)))))
-                            .add(v3.mul(IntVector.fromArray(I, aq, o + 64 + l)).mul((int) (byte) (sc >>> (8 * (g + 4)))))
-                            .add(v4.mul(IntVector.fromArray(I, aq, o + 96 + l)).mul((int) (byte) (sc >>> (8 * (g + 6)))));
+                    sumi = sumi.add(((IntVector) v1.mul(ShortVector.fromArray(S, aq, o + l)).convertShape(VectorOperators.S2I, I, 0)).mul((int) (byte) (sc >>> (8 * g))))
+                            .add(((IntVector) v2.mul(ShortVector.fromArray(S, aq, o + 32 + l)).convertShape(VectorOperators.S2I, I, 0)).mul((int) (byte) (sc >>> (8 * (g + 2)))))
+                            .add(((IntVector) v3.mul(ShortVector.fromArray(S, aq, o + 64 + l)).convertShape(VectorOperators.S2I, I, 0)).mul((int) (byte) (sc >>> (8 * (g + 4)))))
+                            .add(((IntVector) v4.mul(ShortVector.fromArray(S, aq, o + 96 + l)).convertShape(VectorOperators.S2I, I, 0)).mul((int) (byte) (sc >>> (8 * (g + 6)))));
                 }
             }
             int offset = 0;
@@ -464,8 +498,9 @@ public final class MatVecKernels {
 
     /**
      * {@code y[yOff + j] = row_j · x} for rows {@code [from, to)} of an F16 matrix ({@code n} values per
-     * row, row {@code j} at {@code w + wOff + j·rowBytes}); {@code x[xOff, xOff + n)} are the activations
-     * (ggml rounds them to F16 first; the caller does). Rows holding an infinite or NaN weight are
+     * row, row {@code j} at {@code w + wOff + j·rowBytes}); {@code x[xOff, xOff + n)} are the activations,
+     * which must be F16 values (ggml rounds them to F16 first; the caller does): the kernel scales them by
+     * 2^112, finite only for magnitudes below 2^16. Rows holding an infinite or NaN weight are
      * recomputed with scalar conversions, so they give what IEEE arithmetic gives.
      */
     public static void f16Rows(MemorySegment w, long wOff, long rowBytes, int n, int from, int to, float[] x, int xOff, float[] y, int yOff) {
@@ -486,7 +521,8 @@ public final class MatVecKernels {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         IntVector special = IntVector.zero(I);
         for (int i = 0; i < bound; i += LANES) {
-            FloatVector xv = FloatVector.fromArray(F, x, xOff + i);
+            // the 2^112 goes on the activation, once for four rows: exact, as an F16 value times 2^112 stays finite
+            FloatVector xv = FloatVector.fromArray(F, x, xOff + i).mul(0x1p112f);
             long o = 2L * i;
             // sign-extended F16 bits << 13, masked: the float bits of sign | (|h| << 13) = the value · 2^-112 (exact)
             IntVector h0 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r0 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
@@ -494,10 +530,10 @@ public final class MatVecKernels {
             IntVector h2 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r2 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
             IntVector h3 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r3 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
             special = special.max(h0.and(EXP)).max(h1.and(EXP)).max(h2.and(EXP)).max(h3.and(EXP));
-            acc0 = h0.reinterpretAsFloats().mul(0x1p112f).fma(xv, acc0);
-            acc1 = h1.reinterpretAsFloats().mul(0x1p112f).fma(xv, acc1);
-            acc2 = h2.reinterpretAsFloats().mul(0x1p112f).fma(xv, acc2);
-            acc3 = h3.reinterpretAsFloats().mul(0x1p112f).fma(xv, acc3);
+            acc0 = h0.reinterpretAsFloats().fma(xv, acc0);
+            acc1 = h1.reinterpretAsFloats().fma(xv, acc1);
+            acc2 = h2.reinterpretAsFloats().fma(xv, acc2);
+            acc3 = h3.reinterpretAsFloats().fma(xv, acc3);
         }
         float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
         float s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
