@@ -34,6 +34,11 @@ import java.nio.ByteOrder;
  * Q4_0 and Q8_0 use {@link BlockDots} (llama.cpp's AVX2 accumulation order, one reduction per row); the
  * other block types use the codec dots of squint-kernels (Q4_K/Q6_K vector dots patched in).
  *
+ * <p>One token (generation) takes the matrix × vector kernels of {@link MatVecKernels} for F16, Q8_0,
+ * Q4_0, Q4_K and Q6_K: four weight rows per pass straight from the mapped segment, the same integer block
+ * sums with one float scale per block, float accumulation in vector lanes (so results differ from the
+ * batched path by float summation order only).
+ *
  * <p>A weight row is read once per call and dotted with every token, so batched prompts amortise it.
  * The converted-activation buffer is kept between calls (grown when a larger batch arrives), so a
  * steady decode loop allocates nothing; one instance serves one forward pass at a time.
