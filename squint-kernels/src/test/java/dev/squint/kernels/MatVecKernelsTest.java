@@ -188,6 +188,10 @@ class MatVecKernelsTest {
                 float[] x = gaussian(n, rows, 1.0);
                 float[] y = new float[rows];
                 MatVecKernels.f16Rows(w, offset, rowBytes, n, 0, rows, x, 0, y, 0);
+                float[] yFinite = new float[rows];
+                assertThat(MatVecKernels.f16AllFinite(w, offset, (long) rows * n)).isTrue();
+                MatVecKernels.f16RowsFinite(w, offset, rowBytes, n, 0, rows, x, 0, yFinite, 0);
+                assertThat(yFinite).containsExactly(y);
                 for (int j = 0; j < rows; j++) {
                     float expected = MatVecKernels.f16DotScalar(w, offset + j * rowBytes, n, x, 0);
                     float scale = 0;
@@ -208,6 +212,8 @@ class MatVecKernelsTest {
         float[] x = gaussian(n, 4, 1.0);
         x[10] = 1;
         float[] y = new float[4];
+        assertThat(MatVecKernels.f16AllFinite(w, 0, 4L * n)).isFalse();
+        assertThat(MatVecKernels.f16AllFinite(w, 2L * 2 * n, 2L * n)).isTrue(); // rows 2 and 3 only
         MatVecKernels.f16Rows(w, 0, 2L * n, n, 0, 4, x, 0, y, 0);
         assertThat(y[0]).isEqualTo(Float.POSITIVE_INFINITY);
         assertThat(y[1]).isNaN();

@@ -80,6 +80,8 @@ public final class Linear {
     private InputObserver observer;
     /** One token's activations for the matrix × vector kernels ({@link #matVec}). */
     private final MatVecKernels.Q8Token token = new MatVecKernels.Q8Token();
+    /** F16 weights only: whether they hold no Inf/NaN (scanned on first use), so the unchecked kernel applies. */
+    private Boolean f16Finite;
 
     private Linear(String name, MemorySegment weight, GgmlType type, int in, int out, float[] bias) {
         this.name = name;
@@ -283,7 +285,9 @@ public final class Linear {
             float[] xr = actFloats;
             VectorFloatFormats.f32ToF16Row(x, 0, act, 0, in); // ggml rounds the activations to F16
             VectorFloatFormats.f16ToF32Row(act, 0, xr, 0, in);
-            threads.forRows(out, (from, to) -> MatVecKernels.f16Rows(weight, 0, rowBytes, in, from, to, xr, 0, y, 0));
+            if (f16Finite == null) f16Finite = MatVecKernels.f16AllFinite(weight, 0, (long) out * in); // once: skips a check per vector
+            if (f16Finite) threads.forRows(out, (from, to) -> MatVecKernels.f16RowsFinite(weight, 0, rowBytes, in, from, to, xr, 0, y, 0));
+            else threads.forRows(out, (from, to) -> MatVecKernels.f16Rows(weight, 0, rowBytes, in, from, to, xr, 0, y, 0));
         } else {
             return false;
         }
