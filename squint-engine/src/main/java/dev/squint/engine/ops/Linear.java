@@ -6,6 +6,7 @@ import dev.squint.core.Tensor;
 import dev.squint.core.codec.BlockCodec;
 import dev.squint.core.codec.Codecs;
 import dev.squint.kernels.KQuantVectorKernels;
+import dev.squint.kernels.MatVecKernels;
 import dev.squint.kernels.RowParallel;
 import dev.squint.kernels.VectorCodecs;
 import dev.squint.kernels.VectorFloatFormats;
@@ -32,6 +33,11 @@ import java.nio.ByteOrder;
  * agree with its to float rounding. F32 weights take a Vector API dot straight from the mapped rows;
  * Q4_0 and Q8_0 use {@link BlockDots} (llama.cpp's AVX2 accumulation order, one reduction per row); the
  * other block types use the codec dots of squint-kernels (Q4_K/Q6_K vector dots patched in).
+ *
+ * <p>One token (generation) takes the matrix × vector kernels of {@link MatVecKernels} for F16, Q8_0,
+ * Q4_0, Q4_K and Q6_K: four weight rows per pass straight from the mapped segment, the same integer block
+ * sums with one float scale per block, float accumulation in vector lanes (so results differ from the
+ * batched path by float summation order only).
  *
  * <p>A weight row is read once per call and dotted with every token, so batched prompts amortise it.
  * The converted-activation buffer is kept between calls (grown when a larger batch arrives), so a
@@ -72,6 +78,10 @@ public final class Linear {
     private byte[] actBytes = new byte[0];
     private MemorySegment act = MemorySegment.ofArray(actBytes);
     private InputObserver observer;
+    /** One token's activations for the matrix × vector kernels ({@link #matVec}). */
+    private final MatVecKernels.Q8Token token = new MatVecKernels.Q8Token();
+    /** F16 weights only: whether they hold no Inf/NaN (scanned on first use), so the unchecked kernel applies. */
+    private Boolean f16Finite;
 
     private Linear(String name, MemorySegment weight, GgmlType type, int in, int out, float[] bias) {
         this.name = name;
@@ -188,6 +198,7 @@ public final class Linear {
             throw new IllegalArgumentException(name + ": buffers too small for " + tokens + " tokens");
         }
         if (observer != null) observer.accept(this, x, tokens);
+        if (tokens == 1 && matVec(x, y, threads)) return;
         if (f32) {
             threads.forRows(out, (from, to) -> f32Rows(x, tokens, y, from, to));
             return;
@@ -199,7 +210,7 @@ public final class Linear {
         }
         MemorySegment a = act;
         threads.forRows(tokens, (from, to) -> {
-            for (int t = from; t < to; t++) actCodec.quantizeRow(x, t * in, in, a, t * actRowBytes, null);
+            for (int t = from; t < to; t++) quantizeActivation(x, t * in, a, t * actRowBytes);
         });
         if (half) {
             // F16/BF16: both sides hold 16-bit floats, so decode the rounded activations and each weight row
@@ -226,6 +237,69 @@ public final class Linear {
                 }
             }
         });
+    }
+
+    /**
+     * One token row to the activation type. Q8_0 and Q8_1 round as llama.cpp's x86 build does (multiplier
+     * 127/amax, half to even; ggml's scalar reference uses 1/d and half away from zero), so quantized
+     * logits follow llama.cpp's on this kind of machine.
+     */
+    private void quantizeActivation(float[] x, int xo, MemorySegment a, long ao) {
+        GgmlType t = actCodec.type();
+        if (t == GgmlType.Q8_0 || t == GgmlType.Q8_1) MatVecKernels.quantizeQ8Blocks(x, xo, in, a, ao, t == GgmlType.Q8_1);
+        else actCodec.quantizeRow(x, xo, in, a, ao, null);
+    }
+
+    // ---------------------------------------------------------------- one token (generation)
+
+    /**
+     * The single-token product for the types with a matrix × vector kernel ({@link MatVecKernels}: four
+     * weight rows per pass, weights read straight from the mapped segment); false for the others.
+     */
+    private boolean matVec(float[] x, float[] y, RowParallel threads) {
+        GgmlType t = codec.type();
+        if (t == GgmlType.Q8_0 || t == GgmlType.Q4_0) {
+            MatVecKernels.quantizeQ8_0(x, 0, in, token);
+            MatVecKernels.Q8Token a = token;
+            boolean q8 = t == GgmlType.Q8_0;
+            threads.forRows(out, (from, to) -> {
+                if (q8) MatVecKernels.q8_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
+                else MatVecKernels.q4_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
+            });
+        } else if (t == GgmlType.Q4_K || t == GgmlType.Q6_K) {
+            ensureAct(actRowBytes);
+            actCodec.quantizeRow(x, 0, in, act, 0, null);
+            MatVecKernels.loadQ8K(act, 0, in, token);
+            MatVecKernels.Q8Token a = token;
+            boolean q4 = t == GgmlType.Q4_K;
+            threads.forRows(out, (from, to) -> {
+                if (q4) MatVecKernels.q4_KRows(weight, 0, rowBytes, from, to, a, y, 0);
+                else MatVecKernels.q6_KRows(weight, 0, rowBytes, from, to, a, y, 0);
+            });
+        } else if (t == GgmlType.F16) {
+            if (actBytes.length < 2L * in) {
+                actBytes = new byte[2 * in];
+                act = MemorySegment.ofArray(actBytes);
+            }
+            if (actFloats.length < in) actFloats = new float[in];
+            float[] xr = actFloats;
+            VectorFloatFormats.f32ToF16Row(x, 0, act, 0, in); // ggml rounds the activations to F16
+            VectorFloatFormats.f16ToF32Row(act, 0, xr, 0, in);
+            if (f16Finite == null) f16Finite = MatVecKernels.f16AllFinite(weight, 0, (long) out * in); // once: skips a check per vector
+            if (f16Finite) threads.forRows(out, (from, to) -> MatVecKernels.f16RowsFinite(weight, 0, rowBytes, in, from, to, xr, 0, y, 0));
+            else threads.forRows(out, (from, to) -> MatVecKernels.f16Rows(weight, 0, rowBytes, in, from, to, xr, 0, y, 0));
+        } else {
+            return false;
+        }
+        if (bias != null) for (int j = 0; j < out; j++) y[j] += bias[j];
+        return true;
+    }
+
+    private void ensureAct(long bytes) {
+        if (actBytes.length < bytes) {
+            actBytes = new byte[(int) bytes];
+            act = MemorySegment.ofArray(actBytes);
+        }
     }
 
     private void f32Rows(float[] x, int tokens, float[] y, int from, int to) {

@@ -92,4 +92,30 @@ class LinearTest {
             }
         }
     }
+    @Test
+    void oneTokenTakesTheMatrixVectorKernelsAndAgreesWithTheBatchedPath() {
+        // 13 rows (three four-row passes and a tail), two threads; the batch of two repeats the token
+        int out = 13, in = 512;
+        Random rnd = new Random(5);
+        float[] w = new float[out * in], x = new float[2 * in];
+        for (int i = 0; i < w.length; i++) w[i] = (float) (rnd.nextGaussian() * 0.05);
+        for (int i = 0; i < in; i++) x[i] = x[in + i] = (float) rnd.nextGaussian();
+        float[] bias = new float[out];
+        for (int j = 0; j < out; j++) bias[j] = j * 0.25f;
+        for (GgmlType type : new GgmlType[] {GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            MemorySegment seg = MemorySegment.ofArray(new byte[(int) type.bytesFor(w.length)]);
+            Codecs.quantizeChunk(type, w, 0, out, in, seg, 0, null);
+            Linear lin = Linear.of(new Tensor(TensorInfo.of("w", type.toDType(), Shape.of(out, in)), seg), bias);
+            float[] one = new float[out], two = new float[2 * out];
+            try (RowParallel threads = new RowParallel(2)) {
+                lin.forward(x, 1, one, threads);
+                lin.forward(x, 2, two, threads);
+            }
+            for (int j = 0; j < out; j++) {
+                assertThat(two[out + j]).isEqualTo(two[j]);
+                // same activation values and integer block sums; only the float summation order differs
+                assertThat(one[j]).as("%s row %d", type, j).isCloseTo(two[j], within(2e-4f));
+            }
+        }
+    }
 }

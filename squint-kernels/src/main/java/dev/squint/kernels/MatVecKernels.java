@@ -1,0 +1,631 @@
+package dev.squint.kernels;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static dev.squint.kernels.Species.F;
+import static dev.squint.kernels.Species.I;
+import static dev.squint.kernels.Species.LANES;
+import static dev.squint.kernels.Species.S;
+
+/**
+ * Matrix × vector kernels for token-by-token generation: rows of F16, Q8_0 or Q4_0 weights, read
+ * straight from the (mapped) weight segment, against one token's activations. Four weight rows are
+ * processed per pass so every activation load serves four rows; each row keeps its own float
+ * accumulator (four independent FMA chains).
+ *
+ * <p><b>Activations.</b> The quantized kernels take one token quantized to Q8_0 ({@link Q8Token}): its
+ * int8 values widened to {@code int[]} once per token (the kernels then load them as plain int vectors),
+ * one float scale per 32-value block, and for Q4_0 the per-lane term {@code 8·(a_l + a_{l+16})} that
+ * turns unsigned nibbles into ggml's signed {@code q − 8}. {@link #quantizeQ8_0} quantizes as
+ * llama.cpp's x86 build does ({@code quantize_row_q8_0} with AVX: multiplier {@code 127/amax},
+ * round half to even), not as ggml's scalar reference ({@code 1/d}, round half away from zero).
+ *
+ * <p><b>Numerics.</b> As ggml's AVX kernels: each block's integer dot is exact (products and their
+ * lane sums stay far inside int range), then becomes a float scaled by {@code d_w·d_a} and is added
+ * into a float vector accumulator with FMA; one horizontal sum per row. The block's float terms are
+ * thus added in a different order from ggml's scalar reference ({@link #dotQ4_0Reference} and
+ * {@link #dotQ8_0Reference} are the scalar twins, identical per block): results differ from them by
+ * float rounding only. F16 weights are widened exactly (bit manipulation, then a power-of-two scale),
+ * multiplied by F16-rounded activations and summed with FMA, as ggml's F16 dot does in float.
+ *
+ * <p>Block layouts (ggml): Q8_0 = f16 scale + 32 int8; Q4_0 = f16 scale + 16 bytes, value {@code i}
+ * the low nibble of byte {@code i}, value {@code i + 16} its high nibble, minus 8.
+ */
+public final class MatVecKernels {
+    private MatVecKernels() {}
+
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    /** Bytes giving one int lane each. */
+    private static final VectorSpecies<Byte> BI = Species.B;
+    /** Bytes giving one short (F16) lane per float lane. */
+    private static final VectorSpecies<Byte> BH = Species.S_BYTES;
+    /** Half a Q4_0 block's quants (16 bytes) in int vectors. */
+    private static final int HALF_STEPS = 16 / LANES;
+    private static final int ROWS = 4;
+
+    /** One token quantized to Q8_0 in the layout the kernels read. Reused across tokens (grows on demand). */
+    public static final class Q8Token {
+        int n;
+        int[] q = new int[0];
+        /** The same values as shorts: the Q8_0/Q4_0 kernels multiply in 16-bit lanes (one uop, unlike 32-bit multiplies). */
+        short[] qs = new short[0];
+        short[] nibbleBiasS = new short[0];
+        float[] d = new float[0];
+        /** Per block, LANES × HALF_STEPS ints: {@code 8·(q[32b + i] + q[32b + 16 + i])} for i in [0, 16). */
+        int[] nibbleBias = new int[0];
+        /** Q8_K only: the float scale of each 256-value block, and the sums of each 16 values. */
+        float[] kScale = new float[0];
+        int[] bsums = new int[0];
+
+        public int length() { return n; }
+
+        void ensure(int n) {
+            this.n = n;
+            if (q.length < n) {
+                q = new int[n];
+                qs = new short[n];
+                d = new float[n / 32];
+                nibbleBias = new int[n / 2];
+                nibbleBiasS = new short[n / 2];
+            }
+        }
+
+        /** The quantized value at {@code i} (for tests). */
+        public int value(int i) { return q[i]; }
+
+        /** The float scale of block {@code b} (for tests). */
+        public float scale(int b) { return d[b]; }
+    }
+
+    private static float half(MemorySegment s, long o) {
+        return Float.float16ToFloat(s.get(LE_SHORT, o));
+    }
+
+    private static void checkBlocks(int n) {
+        if (n < 0 || n % 32 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 32");
+    }
+
+    // ---------------------------------------------------------------- activation quantization
+
+    /**
+     * Quantizes {@code x[off, off + n)} to Q8_0 as llama.cpp's x86 {@code quantize_row_q8_0} does:
+     * {@code d = amax/127} stored as F16, each value {@code round_half_even(x · (127/amax))}. The kernel
+     * then reads the F16-rounded {@code d}, as ggml's dot does from the block.
+     */
+    public static void quantizeQ8_0(float[] x, int off, int n, Q8Token out) {
+        checkBlocks(n);
+        out.ensure(n);
+        for (int b = 0; b < n / 32; b++) {
+            int xo = off + 32 * b;
+            FloatVector m = FloatVector.fromArray(F, x, xo).abs();
+            for (int c = 1; c < 32 / LANES; c++) m = m.max(FloatVector.fromArray(F, x, xo + c * LANES).abs());
+            float amax = m.reduceLanes(VectorOperators.MAX);
+            float id = amax != 0 ? 127f / amax : 0f;
+            out.d[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
+            for (int c = 0; c < 32 / LANES; c++) {
+                FloatVector v = FloatVector.fromArray(F, x, xo + c * LANES).mul(id);
+                roundHalfEven(v).intoArray(out.q, 32 * b + c * LANES);
+            }
+            for (int c = 0; c < HALF_STEPS; c++) {
+                int i = 32 * b + c * LANES;
+                IntVector bias = IntVector.fromArray(I, out.q, i).add(IntVector.fromArray(I, out.q, i + 16)).mul(8);
+                bias.intoArray(out.nibbleBias, 16 * b + c * LANES);
+                ((ShortVector) bias.convertShape(VectorOperators.I2S, S, 0)).intoArray(out.nibbleBiasS, 16 * b + c * LANES);
+            }
+            for (int c = 0; c < 32 / LANES; c++) {
+                int i = 32 * b + c * LANES;
+                ((ShortVector) IntVector.fromArray(I, out.q, i).convertShape(VectorOperators.I2S, S, 0)).intoArray(out.qs, i);
+            }
+        }
+    }
+
+    /**
+     * Quantizes {@code x[off, off + n)} into ggml Q8_0 blocks (or Q8_1 with {@code withSum}: the block's
+     * {@code d · Σq} as F16 after the scale) at {@code dst + dOff}, with llama.cpp's x86 rounding as in
+     * {@link #quantizeQ8_0(float[], int, int, Q8Token)}: what its batched matmul quantizes activations with.
+     */
+    public static void quantizeQ8Blocks(float[] x, int off, int n, MemorySegment dst, long dOff, boolean withSum) {
+        checkBlocks(n);
+        int bytes = withSum ? 36 : 34, qs = withSum ? 4 : 2;
+        for (int b = 0; b < n / 32; b++) {
+            int xo = off + 32 * b;
+            long o = dOff + (long) bytes * b;
+            FloatVector m = FloatVector.fromArray(F, x, xo).abs();
+            for (int c = 1; c < 32 / LANES; c++) m = m.max(FloatVector.fromArray(F, x, xo + c * LANES).abs());
+            float amax = m.reduceLanes(VectorOperators.MAX);
+            float d = amax / 127f;
+            float id = amax != 0 ? 127f / amax : 0f;
+            dst.set(LE_SHORT, o, Float.floatToFloat16(d));
+            IntVector sum = IntVector.zero(I);
+            for (int c = 0; c < 32 / LANES; c++) {
+                IntVector q = roundHalfEven(FloatVector.fromArray(F, x, xo + c * LANES).mul(id));
+                ((ByteVector) q.convertShape(VectorOperators.I2B, BI, 0)).intoMemorySegment(dst, o + qs + (long) c * LANES, LE);
+                sum = sum.add(q);
+            }
+            if (withSum) dst.set(LE_SHORT, o + 2, Float.floatToFloat16(d * sum.reduceLanes(VectorOperators.ADD)));
+        }
+    }
+
+    /**
+     * Round half to even, exactly, for |v| ≤ 127.5 (values here are scaled to at most 127 in magnitude):
+     * adding and subtracting 1.5·2^23 rounds to an integer in the current (nearest-even) mode.
+     */
+    private static IntVector roundHalfEven(FloatVector v) {
+        FloatVector r = v.add(12582912f).sub(12582912f);
+        return (IntVector) r.convert(VectorOperators.F2I, 0);
+    }
+
+    /** Scalar twin of {@link #quantizeQ8_0}: the same values and scales, one element at a time. */
+    public static void quantizeQ8_0Reference(float[] x, int off, int n, int[] q, float[] d) {
+        checkBlocks(n);
+        for (int b = 0; b < n / 32; b++) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[off + 32 * b + j]));
+            float id = amax != 0 ? 127f / amax : 0f;
+            d[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
+            for (int j = 0; j < 32; j++) q[32 * b + j] = (int) Math.rint(x[off + 32 * b + j] * id);
+        }
+    }
+
+    // ---------------------------------------------------------------- Q8_0 × Q8_0
+    //
+    // Each kernel method is written out without helper calls, and the four-row pass and the one-row
+    // tail are separate methods: C2 stops inlining once a method's graph is large (the Vector API's
+    // inlined calls count), and a helper compiled on its own first may then not be inlined at all;
+    // either leaves vector objects boxed, which is ~50x slower.
+
+    /**
+     * {@code y[yOff + j] = row_j · a} for rows {@code [from, to)} of a Q8_0 matrix whose row {@code j}
+     * starts at {@code w + wOff + j·rowBytes}; {@code a} holds {@code n} values.
+     */
+    public static void q8_0Rows(MemorySegment w, long wOff, long rowBytes, int from, int to, Q8Token a, float[] y, int yOff) {
+        checkBlocks(a.n);
+        int j = from;
+        for (; j + ROWS <= to; j += ROWS) q8_0Four(w, wOff + j * rowBytes, rowBytes, a, y, yOff + j);
+        for (; j < to; j++) y[yOff + j] = q8_0One(w, wOff + j * rowBytes, a);
+    }
+
+    // Products of two int8 (the activations are within ±127) fit in 16 bits and the sum of two of them
+    // too (≤ 2·128·127), so pairs of steps multiply and add in short lanes before widening to int.
+
+    private static void q8_0Four(MemorySegment w, long r0, long rowBytes, Q8Token a, float[] y, int yo) {
+        int nb = a.n / 32;
+        short[] aq = a.qs;
+        float[] ad = a.d;
+        long r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int b = 0; b < nb; b++) {
+            long bo = 34L * b;
+            IntVector p0 = IntVector.zero(I), p1 = p0, p2 = p0, p3 = p0;
+            for (int c = 0; c < 32 / LANES; c += 2) {
+                ShortVector a0 = ShortVector.fromArray(S, aq, 32 * b + c * LANES), a1 = ShortVector.fromArray(S, aq, 32 * b + (c + 1) * LANES);
+                long q = bo + 2 + (long) c * LANES, q1 = q + LANES;
+                ShortVector s0 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, r0 + q, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, r0 + q1, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a1));
+                ShortVector s1 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, r1 + q, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, r1 + q1, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a1));
+                ShortVector s2 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, r2 + q, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, r2 + q1, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a1));
+                ShortVector s3 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, r3 + q, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, r3 + q1, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a1));
+                p0 = p0.add((IntVector) s0.convertShape(VectorOperators.S2I, I, 0));
+                p1 = p1.add((IntVector) s1.convertShape(VectorOperators.S2I, I, 0));
+                p2 = p2.add((IntVector) s2.convertShape(VectorOperators.S2I, I, 0));
+                p3 = p3.add((IntVector) s3.convertShape(VectorOperators.S2I, I, 0));
+            }
+            float da = ad[b];
+            acc0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * da), acc0);
+            acc1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r1 + bo)) * da), acc1);
+            acc2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r2 + bo)) * da), acc2);
+            acc3 = ((FloatVector) p3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r3 + bo)) * da), acc3);
+        }
+        y[yo] = acc0.reduceLanes(VectorOperators.ADD);
+        y[yo + 1] = acc1.reduceLanes(VectorOperators.ADD);
+        y[yo + 2] = acc2.reduceLanes(VectorOperators.ADD);
+        y[yo + 3] = acc3.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float q8_0One(MemorySegment w, long r0, Q8Token a) {
+        int nb = a.n / 32;
+        short[] aq = a.qs;
+        float[] ad = a.d;
+        FloatVector acc0 = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++) {
+            long bo = 34L * b;
+            IntVector p0 = IntVector.zero(I);
+            for (int c = 0; c < 32 / LANES; c += 2) {
+                long q = r0 + bo + 2 + (long) c * LANES;
+                ShortVector s0 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, q, LE).convertShape(VectorOperators.B2S, S, 0))
+                        .mul(ShortVector.fromArray(S, aq, 32 * b + c * LANES))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, q + LANES, LE).convertShape(VectorOperators.B2S, S, 0))
+                                .mul(ShortVector.fromArray(S, aq, 32 * b + (c + 1) * LANES)));
+                p0 = p0.add((IntVector) s0.convertShape(VectorOperators.S2I, I, 0));
+            }
+            acc0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * ad[b]), acc0);
+        }
+        return acc0.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Scalar twin of one Q8_0 row's dot: ggml's reference order (per block: exact int sum, then {@code sumf += sumi·(d_w·d_a)}). */
+    public static float dotQ8_0Reference(MemorySegment w, long row, int n, int[] aq, float[] ad) {
+        float sumf = 0;
+        for (int b = 0; b < n / 32; b++) {
+            int sumi = 0;
+            for (int i = 0; i < 32; i++) sumi += w.get(ValueLayout.JAVA_BYTE, row + 34L * b + 2 + i) * aq[32 * b + i];
+            sumf += sumi * (half(w, row + 34L * b) * ad[b]);
+        }
+        return sumf;
+    }
+
+    // ---------------------------------------------------------------- Q4_0 × Q8_0
+    //
+    // Lane l of a half-block step: (lo_l − 8)·a_l + (hi_l − 8)·a_{l+16}, computed as
+    // lo_l·a_l + hi_l·a_{l+16} − 8·(a_l + a_{l+16}) with the last term precomputed per token.
+    // The quants are widened sign-extended (ZERO_EXTEND_B2I is not intrinsified), so both nibbles are masked.
+
+    /** As {@link #q8_0Rows} for a Q4_0 matrix. */
+    public static void q4_0Rows(MemorySegment w, long wOff, long rowBytes, int from, int to, Q8Token a, float[] y, int yOff) {
+        checkBlocks(a.n);
+        int j = from;
+        for (; j + ROWS <= to; j += ROWS) q4_0Four(w, wOff + j * rowBytes, rowBytes, a, y, yOff + j);
+        for (; j < to; j++) y[yOff + j] = q4_0One(w, wOff + j * rowBytes, a);
+    }
+
+    private static void q4_0Four(MemorySegment w, long r0, long rowBytes, Q8Token a, float[] y, int yo) {
+        int nb = a.n / 32;
+        short[] aq = a.qs, bias = a.nibbleBiasS;
+        float[] ad = a.d;
+        long r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int b = 0; b < nb; b++) {
+            long bo = 18L * b;
+            IntVector p0 = IntVector.zero(I), p1 = p0, p2 = p0, p3 = p0;
+            for (int c = 0; c < HALF_STEPS; c++) {
+                int ai = 32 * b + c * LANES;
+                ShortVector lo = ShortVector.fromArray(S, aq, ai), hi = ShortVector.fromArray(S, aq, ai + 16);
+                ShortVector b8 = ShortVector.fromArray(S, bias, 16 * b + c * LANES);
+                long q = bo + 2 + (long) c * LANES;
+                ShortVector z0 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r0 + q, LE).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector z1 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r1 + q, LE).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector z2 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r2 + q, LE).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector z3 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r3 + q, LE).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector s0 = z0.and((short) 0xF).mul(lo).add(z0.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(hi)).sub(b8);
+                ShortVector s1 = z1.and((short) 0xF).mul(lo).add(z1.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(hi)).sub(b8);
+                ShortVector s2 = z2.and((short) 0xF).mul(lo).add(z2.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(hi)).sub(b8);
+                ShortVector s3 = z3.and((short) 0xF).mul(lo).add(z3.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(hi)).sub(b8);
+                p0 = p0.add((IntVector) s0.convertShape(VectorOperators.S2I, I, 0));
+                p1 = p1.add((IntVector) s1.convertShape(VectorOperators.S2I, I, 0));
+                p2 = p2.add((IntVector) s2.convertShape(VectorOperators.S2I, I, 0));
+                p3 = p3.add((IntVector) s3.convertShape(VectorOperators.S2I, I, 0));
+            }
+            float da = ad[b];
+            acc0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * da), acc0);
+            acc1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r1 + bo)) * da), acc1);
+            acc2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r2 + bo)) * da), acc2);
+            acc3 = ((FloatVector) p3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r3 + bo)) * da), acc3);
+        }
+        y[yo] = acc0.reduceLanes(VectorOperators.ADD);
+        y[yo + 1] = acc1.reduceLanes(VectorOperators.ADD);
+        y[yo + 2] = acc2.reduceLanes(VectorOperators.ADD);
+        y[yo + 3] = acc3.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float q4_0One(MemorySegment w, long r0, Q8Token a) {
+        int nb = a.n / 32;
+        short[] aq = a.qs, bias = a.nibbleBiasS;
+        float[] ad = a.d;
+        FloatVector acc0 = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++) {
+            long bo = 18L * b;
+            IntVector p0 = IntVector.zero(I);
+            for (int c = 0; c < HALF_STEPS; c++) {
+                int ai = 32 * b + c * LANES;
+                ShortVector z0 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r0 + bo + 2 + (long) c * LANES, LE).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector s0 = z0.and((short) 0xF).mul(ShortVector.fromArray(S, aq, ai))
+                        .add(z0.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, aq, ai + 16)))
+                        .sub(ShortVector.fromArray(S, bias, 16 * b + c * LANES));
+                p0 = p0.add((IntVector) s0.convertShape(VectorOperators.S2I, I, 0));
+            }
+            acc0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * ad[b]), acc0);
+        }
+        return acc0.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Scalar twin of one Q4_0 row's dot, in ggml's reference order. */
+    public static float dotQ4_0Reference(MemorySegment w, long row, int n, int[] aq, float[] ad) {
+        float sumf = 0;
+        for (int b = 0; b < n / 32; b++) {
+            int sumi = 0;
+            for (int i = 0; i < 16; i++) {
+                int v = w.get(ValueLayout.JAVA_BYTE, row + 18L * b + 2 + i) & 0xFF;
+                sumi += ((v & 0xF) - 8) * aq[32 * b + i] + ((v >> 4) - 8) * aq[32 * b + 16 + i];
+            }
+            sumf += sumi * half(w, row + 18L * b) * ad[b];
+        }
+        return sumf;
+    }
+
+    // ---------------------------------------------------------------- Q4_K, Q6_K × Q8_K
+
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
+    /**
+     * Reads one token's Q8_K row ({@code n / 256} blocks of f32 d, 256 int8, 16 int16 sums, as the Q8_K
+     * codec writes them) into the kernels' layout.
+     */
+    public static void loadQ8K(MemorySegment src, long off, int n, Q8Token out) {
+        if (n < 0 || n % 256 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 256");
+        out.n = n;
+        if (out.q.length < n) {
+            out.q = new int[n];
+            out.qs = new short[n];
+        }
+        if (out.kScale.length < n / 256) {
+            out.kScale = new float[n / 256];
+            out.bsums = new int[n / 16];
+        }
+        for (int b = 0; b < n / 256; b++) {
+            long o = off + 292L * b;
+            out.kScale[b] = src.get(LE_FLOAT, o);
+            for (int c = 0; c < 256; c += LANES) {
+                ByteVector v = ByteVector.fromMemorySegment(BI, src, o + 4 + c, LE);
+                ((IntVector) v.convertShape(VectorOperators.B2I, I, 0)).intoArray(out.q, 256 * b + c);
+                ((ShortVector) v.convertShape(VectorOperators.B2S, S, 0)).intoArray(out.qs, 256 * b + c);
+            }
+            for (int g = 0; g < 16; g++) out.bsums[16 * b + g] = src.get(LE_SHORT, o + 260 + 2L * g);
+        }
+    }
+
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+
+    /**
+     * Rows {@code [from, to)} of a Q4_K matrix against a Q8_K token ({@link #loadQ8K}). Per 256-value
+     * block: the exact integer {@code Σ_s sc_s · Σ q·a} in int lanes, scaled by {@code d·d_a} into a float
+     * vector accumulator; the min terms {@code dmin·d_a·Σ_s m_s·bsum_s} summed in a float and subtracted
+     * at the end, as ggml's AVX kernel.
+     */
+    public static void q4_KRows(MemorySegment w, long wOff, long rowBytes, int from, int to, Q8Token a, float[] y, int yOff) {
+        if (a.n % 256 != 0) throw new IllegalArgumentException("row length " + a.n + " is not a multiple of 256");
+        for (int j = from; j < to; j++) y[yOff + j] = q4_KOne(w, wOff + j * rowBytes, a);
+    }
+
+    private static float q4_KOne(MemorySegment w, long r0, Q8Token a) {
+        int nb = a.n / 256;
+        short[] aq = a.qs;
+        int[] bsums = a.bsums;
+        FloatVector acc = FloatVector.zero(F);
+        float mins = 0;
+        for (int i = 0; i < nb; i++) {
+            long xb = r0 + 144L * i;
+            int ab = 256 * i;
+            IntVector sumi = IntVector.zero(I);
+            int minSum = 0;
+            // the 12 packed bytes → eight 6-bit scales (sc0123, sc4567) and mins (m0123, m4567), four per int
+            // (get_scale_min_k4 for all sub-blocks at once, as ggml's AVX2 kernel unpacks them)
+            long sLo = w.get(LE_LONG, xb + 4);
+            int u0 = (int) sLo, u1 = (int) (sLo >>> 32), u2 = w.get(LE_INT, xb + 12);
+            int sc0123 = u0 & 0x3F3F3F3F;
+            int m0123 = u1 & 0x3F3F3F3F;
+            int sc4567 = (u2 & 0x0F0F0F0F) | (((u0 >>> 6) & 0x03030303) << 4);
+            int m4567 = ((u2 >>> 4) & 0x0F0F0F0F) | (((u1 >>> 6) & 0x03030303) << 4);
+            int b16 = 16 * i;
+            for (int c = 0; c < 4; c++) {
+                int scs = c < 2 ? sc0123 : sc4567, ms = c < 2 ? m0123 : m4567, sh = 16 * (c & 1);
+                int sc1 = (scs >>> sh) & 0xFF, sc2 = (scs >>> (sh + 8)) & 0xFF;
+                minSum += ((ms >>> sh) & 0xFF) * (bsums[b16 + 4 * c] + bsums[b16 + 4 * c + 1])
+                        + ((ms >>> (sh + 8)) & 0xFF) * (bsums[b16 + 4 * c + 2] + bsums[b16 + 4 * c + 3]);
+                // nibble × int8 products and their sums over one sub-block lane stay below 2^15 (≤ 4·15·127)
+                ShortVector pl = ShortVector.zero(S), ph = pl;
+                for (int l = 0; l < 32; l += LANES) {
+                    ShortVector z = (ShortVector) ByteVector.fromMemorySegment(BI, w, xb + 16 + 32L * c + l, LE).convertShape(VectorOperators.B2S, S, 0);
+                    pl = pl.add(z.and((short) 0xF).mul(ShortVector.fromArray(S, aq, ab + 64 * c + l)));
+                    ph = ph.add(z.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, aq, ab + 64 * c + 32 + l)));
+                }
+                sumi = sumi.add(((IntVector) pl.convertShape(VectorOperators.S2I, I, 0)).mul(sc1))
+                        .add(((IntVector) ph.convertShape(VectorOperators.S2I, I, 0)).mul(sc2));
+            }
+            float da = a.kScale[i];
+            acc = ((FloatVector) sumi.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, xb)) * da), acc);
+            mins += Float.float16ToFloat(w.get(LE_SHORT, xb + 2)) * da * minSum;
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - mins;
+    }
+
+    /**
+     * Rows {@code [from, to)} of a Q6_K matrix against a Q8_K token. The 6-bit levels are used unsigned
+     * (0..63) in the integer sums; the {@code −32} offset comes back per block as
+     * {@code 32·Σ_g sc_g·bsum_g}, exact in integers.
+     */
+    public static void q6_KRows(MemorySegment w, long wOff, long rowBytes, int from, int to, Q8Token a, float[] y, int yOff) {
+        if (a.n % 256 != 0) throw new IllegalArgumentException("row length " + a.n + " is not a multiple of 256");
+        for (int j = from; j < to; j++) y[yOff + j] = q6_KOne(w, wOff + j * rowBytes, a);
+    }
+
+    private static float q6_KOne(MemorySegment w, long r0, Q8Token a) {
+        int nb = a.n / 256;
+        short[] aq = a.qs;
+        int[] bsums = a.bsums;
+        FloatVector acc = FloatVector.zero(F);
+        float offsets = 0;
+        for (int i = 0; i < nb; i++) {
+            long xb = r0 + 210L * i;
+            int ab = 256 * i;
+            IntVector sumi = IntVector.zero(I);
+            long scA = w.get(LE_LONG, xb + 192), scB = w.get(LE_LONG, xb + 200); // the 16 int8 scales
+            for (int h = 0; h < 2; h++) {
+                long ql = xb + 64L * h, qh = xb + 128 + 32L * h;
+                int o = ab + 128 * h;
+                for (int l = 0; l < 32; l += LANES) {
+                    // 6-bit level × int8 fits in 16 bits (≤ 63·127); the scale multiply is in int
+                    ShortVector z0 = (ShortVector) ByteVector.fromMemorySegment(BI, w, ql + l, LE).convertShape(VectorOperators.B2S, S, 0);
+                    ShortVector z1 = (ShortVector) ByteVector.fromMemorySegment(BI, w, ql + 32 + l, LE).convertShape(VectorOperators.B2S, S, 0);
+                    ShortVector zh = (ShortVector) ByteVector.fromMemorySegment(BI, w, qh + l, LE).convertShape(VectorOperators.B2S, S, 0);
+                    ShortVector v1 = z0.and((short) 0xF).or(zh.lanewise(VectorOperators.LSHL, 4).and((short) 0x30));
+                    ShortVector v2 = z1.and((short) 0xF).or(zh.lanewise(VectorOperators.LSHL, 2).and((short) 0x30));
+                    ShortVector v3 = z0.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).or(zh.and((short) 0x30));
+                    ShortVector v4 = z1.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).or(zh.lanewise(VectorOperators.LSHR, 2).and((short) 0x30));
+                    long sc = h == 0 ? scA : scB;
+                    int g = l / 16;
+                    sumi = sumi.add(((IntVector) v1.mul(ShortVector.fromArray(S, aq, o + l)).convertShape(VectorOperators.S2I, I, 0)).mul((int) (byte) (sc >>> (8 * g))))
+                            .add(((IntVector) v2.mul(ShortVector.fromArray(S, aq, o + 32 + l)).convertShape(VectorOperators.S2I, I, 0)).mul((int) (byte) (sc >>> (8 * (g + 2)))))
+                            .add(((IntVector) v3.mul(ShortVector.fromArray(S, aq, o + 64 + l)).convertShape(VectorOperators.S2I, I, 0)).mul((int) (byte) (sc >>> (8 * (g + 4)))))
+                            .add(((IntVector) v4.mul(ShortVector.fromArray(S, aq, o + 96 + l)).convertShape(VectorOperators.S2I, I, 0)).mul((int) (byte) (sc >>> (8 * (g + 6)))));
+                }
+            }
+            int offset = 0;
+            for (int g = 0; g < 8; g++) {
+                offset += (byte) (scA >>> (8 * g)) * bsums[16 * i + g] + (byte) (scB >>> (8 * g)) * bsums[16 * i + 8 + g];
+            }
+            float dd = Float.float16ToFloat(w.get(LE_SHORT, xb + 208)) * a.kScale[i];
+            acc = ((FloatVector) sumi.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dd), acc);
+            offsets += dd * (32 * offset);
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - offsets;
+    }
+
+    // ---------------------------------------------------------------- F16 × F32
+
+    /**
+     * {@code y[yOff + j] = row_j · x} for rows {@code [from, to)} of an F16 matrix ({@code n} values per
+     * row, row {@code j} at {@code w + wOff + j·rowBytes}); {@code x[xOff, xOff + n)} are the activations,
+     * which must be F16 values (ggml rounds them to F16 first; the caller does): the kernel scales them by
+     * 2^112, finite only for magnitudes below 2^16. Rows holding an infinite or NaN weight are
+     * recomputed with scalar conversions, so they give what IEEE arithmetic gives.
+     */
+    public static void f16Rows(MemorySegment w, long wOff, long rowBytes, int n, int from, int to, float[] x, int xOff, float[] y, int yOff) {
+        int j = from;
+        for (; j + ROWS <= to; j += ROWS) {
+            long r0 = wOff + j * rowBytes;
+            if (f16Four(w, r0, rowBytes, n, x, xOff, y, yOff + j)) {
+                for (int r = 0; r < ROWS; r++) y[yOff + j + r] = f16DotScalar(w, r0 + r * rowBytes, n, x, xOff);
+            }
+        }
+        for (; j < to; j++) y[yOff + j] = f16One(w, wOff + j * rowBytes, n, x, xOff);
+    }
+
+    /**
+     * As {@link #f16Rows} for a matrix known to hold no Inf or NaN ({@link #f16AllFinite}): the same
+     * arithmetic without the per-vector check, which is two of the inner loop's five operations.
+     */
+    public static void f16RowsFinite(MemorySegment w, long wOff, long rowBytes, int n, int from, int to, float[] x, int xOff, float[] y, int yOff) {
+        int j = from;
+        for (; j + ROWS <= to; j += ROWS) f16FourFinite(w, wOff + j * rowBytes, rowBytes, n, x, xOff, y, yOff + j);
+        for (; j < to; j++) y[yOff + j] = f16One(w, wOff + j * rowBytes, n, x, xOff);
+    }
+
+    /** True if none of the {@code count} F16 values at {@code w + off} is an Inf or NaN (exponent field all ones). */
+    public static boolean f16AllFinite(MemorySegment w, long off, long count) {
+        long bound = count - count % LANES;
+        IntVector special = IntVector.zero(I);
+        for (long i = 0; i < bound; i += LANES) {
+            IntVector h = (IntVector) ByteVector.fromMemorySegment(BH, w, off + 2 * i, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0);
+            special = special.max(h.and(0x7C00));
+        }
+        if (special.reduceLanes(VectorOperators.MAX) == 0x7C00) return false;
+        for (long i = bound; i < count; i++) if ((w.get(LE_SHORT, off + 2 * i) & 0x7C00) == 0x7C00) return false;
+        return true;
+    }
+
+    private static void f16FourFinite(MemorySegment w, long r0, long rowBytes, int n, float[] x, int xOff, float[] y, int yo) {
+        int bound = n - n % LANES;
+        long r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int i = 0; i < bound; i += LANES) {
+            FloatVector xv = FloatVector.fromArray(F, x, xOff + i).mul(0x1p112f);
+            long o = 2L * i;
+            IntVector h0 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r0 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
+            IntVector h1 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r1 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
+            IntVector h2 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r2 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
+            IntVector h3 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r3 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
+            acc0 = h0.reinterpretAsFloats().fma(xv, acc0);
+            acc1 = h1.reinterpretAsFloats().fma(xv, acc1);
+            acc2 = h2.reinterpretAsFloats().fma(xv, acc2);
+            acc3 = h3.reinterpretAsFloats().fma(xv, acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < n; i++) {
+            float xi = x[xOff + i];
+            s0 += half(w, r0 + 2L * i) * xi;
+            s1 += half(w, r1 + 2L * i) * xi;
+            s2 += half(w, r2 + 2L * i) * xi;
+            s3 += half(w, r3 + 2L * i) * xi;
+        }
+        y[yo] = s0;
+        y[yo + 1] = s1;
+        y[yo + 2] = s2;
+        y[yo + 3] = s3;
+    }
+
+    /** Four rows; true if one holds an Inf or NaN (the caller then recomputes them). */
+    private static boolean f16Four(MemorySegment w, long r0, long rowBytes, int n, float[] x, int xOff, float[] y, int yo) {
+        int bound = n - n % LANES;
+        long r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        IntVector special = IntVector.zero(I);
+        for (int i = 0; i < bound; i += LANES) {
+            // the 2^112 goes on the activation, once for four rows: exact, as an F16 value times 2^112 stays finite
+            FloatVector xv = FloatVector.fromArray(F, x, xOff + i).mul(0x1p112f);
+            long o = 2L * i;
+            // sign-extended F16 bits << 13, masked: the float bits of sign | (|h| << 13) = the value · 2^-112 (exact)
+            IntVector h0 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r0 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
+            IntVector h1 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r1 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
+            IntVector h2 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r2 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
+            IntVector h3 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r3 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
+            special = special.max(h0.and(EXP)).max(h1.and(EXP)).max(h2.and(EXP)).max(h3.and(EXP));
+            acc0 = h0.reinterpretAsFloats().fma(xv, acc0);
+            acc1 = h1.reinterpretAsFloats().fma(xv, acc1);
+            acc2 = h2.reinterpretAsFloats().fma(xv, acc2);
+            acc3 = h3.reinterpretAsFloats().fma(xv, acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < n; i++) {
+            float xi = x[xOff + i];
+            s0 += half(w, r0 + 2L * i) * xi;
+            s1 += half(w, r1 + 2L * i) * xi;
+            s2 += half(w, r2 + 2L * i) * xi;
+            s3 += half(w, r3 + 2L * i) * xi;
+        }
+        y[yo] = s0;
+        y[yo + 1] = s1;
+        y[yo + 2] = s2;
+        y[yo + 3] = s3;
+        return special.reduceLanes(VectorOperators.MAX) == EXP;
+    }
+
+    private static float f16One(MemorySegment w, long r0, int n, float[] x, int xOff) {
+        int bound = n - n % LANES;
+        FloatVector acc0 = FloatVector.zero(F);
+        IntVector special = IntVector.zero(I);
+        for (int i = 0; i < bound; i += LANES) {
+            IntVector h0 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r0 + 2L * i, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
+            special = special.max(h0.and(EXP));
+            acc0 = h0.reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < n; i++) s0 += half(w, r0 + 2L * i) * x[xOff + i];
+        return special.reduceLanes(VectorOperators.MAX) == EXP ? f16DotScalar(w, r0, n, x, xOff) : s0;
+    }
+
+    /** The F16 exponent field after the shift by 13: all ones means Inf or NaN. */
+    private static final int EXP = 0x1F << 23;
+
+    /** Scalar twin of an F16 row's dot (sequential float sum), also the path for rows with Inf/NaN weights. */
+    public static float f16DotScalar(MemorySegment w, long row, int n, float[] x, int xOff) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += half(w, row + 2L * i) * x[xOff + i];
+        return s;
+    }
+}
