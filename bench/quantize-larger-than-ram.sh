@@ -40,7 +40,9 @@ echo "RAM $((ram_kib / 1024)) MiB; model $(stat -c %s "$model") bytes apparent, 
 log="$(mktemp)"; summary="$(mktemp)"
 trap 'rm -f "$model" "$out" "$log" "$summary"' EXIT
 status=0
-/usr/bin/time -v "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx1g \
+/usr/bin/time -v "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx1g -XX:CompileCommand=quiet \
+  "-XX:CompileCommand=CompileThresholdScaling,jdk.incubator.vector.*::*,50.0" \
+  "-XX:CompileCommand=CompileThresholdScaling,jdk.internal.vm.vector.*::*,50.0" \
   -jar "$cli_jar" quantize --threads "${THREADS:-2}" "$model" "$out" "$type" >"$summary" 2>"$log" || status=$?
 if [ "$status" != 0 ]; then cat "$log" >&2; exit "$status"; fi
 grep -E '^(size|wrote)' "$summary" || true
