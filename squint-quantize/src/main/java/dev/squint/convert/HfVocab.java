@@ -34,9 +34,9 @@ import java.util.regex.Pattern;
  *       (transformers' {@code all_special_ids}, which LlamaHfVocab uses, is not computed).</li>
  *   <li><b>gpt2</b> (byte-level BPE, {@code _set_vocab_gpt2}): ids up to config's vocab_size, gaps
  *       filled with {@code [PADn]} (user-defined); added tokens control if special, else
- *       user-defined; merges as {@code "left right"}; {@code pre} is named by architecture
- *       ({@code qwen2} for Qwen2/Qwen3, {@code llama-bpe} for llama) because llama.cpp picks it by
- *       hashing the Python tokenizer's output, which squint does not run.</li>
+ *       user-defined; merges as {@code "left right"}; {@code pre} from the pre-tokenizer in
+ *       tokenizer.json ({@link #bpePre}) because llama.cpp picks it by hashing the Python tokenizer's
+ *       output, which squint does not run.</li>
  *   <li><b>bert</b> (WordPiece): as gpt2's vocabulary, then written in SentencePiece's "phantom
  *       space" form: {@code ##piece} becomes {@code piece}, {@code [X]} stays, any other token gets
  *       a leading U+2581; {@code pre = jina-v2-en} (what llama.cpp's hash table gives BERT's
@@ -48,6 +48,37 @@ import java.util.regex.Pattern;
  */
 final class HfVocab {
     static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, BYTE = 6;
+
+    /** The Split regex of Llama 3's tokenizer.json (digits in groups of up to three). */
+    static final String LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
+            + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    /** The Split regex of Qwen2's (and Qwen3's) tokenizer.json: as Llama 3's but one digit at a time. */
+    static final String QWEN2_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+            + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    /**
+     * {@code tokenizer.ggml.pre} for a byte-level BPE vocabulary. llama.cpp's converter names it by
+     * hashing the Python tokenizer's output on a fixed text ({@code get_vocab_base_pre}), which squint
+     * does not run; the pre-tokenizer in tokenizer.json decides those hashes, so it is read instead:
+     * Llama 3's split regex gives {@code llama-bpe}, Qwen2's {@code qwen2}; GPT-2's own regex (a
+     * ByteLevel pre-tokenizer that splits, with no Split before it) gives {@code smollm} when digits are
+     * split one by one first (SmolLM) and {@code gpt-2} otherwise. Anything else is named by
+     * architecture ({@code qwen2} for Qwen, {@code llama-bpe} for llama), else {@code default}.
+     */
+    static String bpePre(HfTokenizer tok, String ggufArch) {
+        List<String> regexes = tok.splitPatterns().stream().filter(HfTokenizer.SplitPattern::regex)
+                .map(HfTokenizer.SplitPattern::pattern).toList();
+        if (regexes.equals(List.of(LLAMA3_SPLIT))) return "llama-bpe";
+        if (regexes.equals(List.of(QWEN2_SPLIT))) return "qwen2";
+        List<HfTokenizer.Component> parts = tok.preTokenizer().map(HfTokenizer.Component::flatten).orElse(List.of());
+        boolean gpt2Split = tok.splitPatterns().isEmpty() && parts.stream().anyMatch(c ->
+                c.type().equals("ByteLevel") && c.bool("use_regex").orElse(true));
+        if (gpt2Split) {
+            boolean digits = parts.stream().anyMatch(c -> c.type().equals("Digits") && c.bool("individual_digits").orElse(false));
+            return digits ? "smollm" : "gpt-2";
+        }
+        return ggufArch.startsWith("qwen") ? "qwen2" : ggufArch.equals("llama") ? "llama-bpe" : "default";
+    }
     private static final Pattern BYTE_TOKEN = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
 
     private HfVocab() {}
@@ -145,7 +176,7 @@ final class HfVocab {
         meta.putString("tokenizer.ggml.pre", switch (kind) {
             case LLAMA -> "default";
             case BERT -> "jina-v2-en";
-            case GPT2 -> ggufArch.startsWith("qwen") ? "qwen2" : ggufArch.equals("llama") ? "llama-bpe" : "default";
+            case GPT2 -> bpePre(tok, ggufArch);
         });
         meta.put("tokenizer.ggml.tokens", new MetaValue.Array(MetaValue.Kind.STRING, tokens));
         if (kind == Kind.LLAMA) meta.put("tokenizer.ggml.scores", new MetaValue.Array(MetaValue.Kind.FLOAT32, scores));

@@ -95,8 +95,16 @@ public final class GgufQuantizer {
 
     /** As {@link #quantize(QuantizeOptions, Listener)} with blocks of about {@code chunkElements} values (tests use small ones). */
     static QuantizeReport quantize(QuantizeOptions options, Listener listener, int chunkElements) {
+        return quantize(options, listener, chunkElements, RowKernels.VECTOR_MIN_WEIGHTS);
+    }
+
+    /**
+     * As {@link #quantize(QuantizeOptions, Listener, int)}, with Vector API kernels for the types given at least
+     * {@code vectorMinWeights} weights (0: every type, {@code Long.MAX_VALUE}: none; tests compare both).
+     */
+    static QuantizeReport quantize(QuantizeOptions options, Listener listener, int chunkElements, long vectorMinWeights) {
         if (chunkElements < 1) throw new IllegalArgumentException("chunkElements must be positive");
-        if (!isGguf(options.input())) return quantizeConverted(options, listener, chunkElements);
+        if (!isGguf(options.input())) return quantizeConverted(options, listener, chunkElements, vectorMinWeights);
         long t0 = System.nanoTime();
         Path in = options.input();
         requireGguf(in);
@@ -150,6 +158,7 @@ public final class GgufQuantizer {
                         seconds(t0), options.threads(), needImportance);
             }
             listener.started(plans.size(), weights);
+            Set<GgmlType> vectorTypes = vectorTypes(plans, vectorMinWeights);
             Map<String, ErrorStats> errors = new HashMap<>();
             Map<String, TensorPlan> byName = new HashMap<>();
             for (TensorPlan p : plans) byName.put(p.name(), p);
@@ -168,7 +177,7 @@ public final class GgufQuantizer {
                     listener.tensor(index[0]++, p);
                     long at = file.dataOffset() + file.tensorInfo(p.name()).orElseThrow().offset();
                     if (p.copied()) copy(ch, at, p, buffers, sink, listener);
-                    else errors.put(p.name(), convert(ch, at, p, importance.get(p.name()), buffers, par, io, sink, listener, chunkElements));
+                    else errors.put(p.name(), convert(ch, at, p, importance.get(p.name()), vectorTypes, buffers, par, io, sink, listener, chunkElements));
                 }, options.imatrix() == null ? List.of(in) : List.of(in, options.imatrix()));
             } catch (IOException e) {
                 throw new SquintException(in + ": cannot read: " + e.getMessage(), e);
@@ -193,7 +202,7 @@ public final class GgufQuantizer {
      * beside the output (F32 holds F16/BF16/F32 sources exactly, so the result equals convert-then-quantize),
      * then quantized from it; the temporary file is deleted whatever happens.
      */
-    private static QuantizeReport quantizeConverted(QuantizeOptions options, Listener listener, int chunkElements) {
+    private static QuantizeReport quantizeConverted(QuantizeOptions options, Listener listener, int chunkElements, long vectorMinWeights) {
         Path in = options.input();
         if (!Files.exists(in)) throw new SquintException(in + ": no such file or folder");
         Path outDir = (options.output() == null ? in.toAbsolutePath() : options.output().toAbsolutePath()).getParent();
@@ -210,7 +219,7 @@ public final class GgufQuantizer {
             QuantizeReport r = quantize(new QuantizeOptions(temp, options.output(), options.type(), options.pure(),
                     options.outputTensorType(), options.tokenEmbeddingType(), options.leaveOutputTensor(), options.tensorTypes(),
                     options.imatrix(), options.threads(), options.dryRun(), options.noFallback(), options.allowRequantize()),
-                    listener, chunkElements);
+                    listener, chunkElements, vectorMinWeights);
             return new QuantizeReport(in, r.output(), r.fileType(), r.dryRun(), r.tensors(), r.sourceBytes(), r.outputBytes(),
                     r.fileBytes(), r.weights(), r.seconds(), r.threads(), r.needImportance());
         } catch (IOException e) {
@@ -397,7 +406,25 @@ public final class GgufQuantizer {
         l.advanced(p.elements());
     }
 
-    private static ErrorStats convert(FileChannel ch, long at, TensorPlan p, float[] importance, Buffers buf, RowParallel par, ExecutorService io,
+    /**
+     * The types (sources and targets) that get Vector API kernels in this run: those with at least
+     * {@code minWeights} weights to convert ({@link RowKernels#VECTOR_MIN_WEIGHTS}; see {@link RowKernels} for why).
+     */
+    static Set<GgmlType> vectorTypes(List<TensorPlan> plans, long minWeights) {
+        Map<GgmlType, Long> weights = new java.util.EnumMap<>(GgmlType.class);
+        for (TensorPlan p : plans) {
+            if (p.copied()) continue;
+            weights.merge(p.targetType(), p.elements(), Long::sum);
+            weights.merge(p.sourceType(), p.elements(), Long::sum);
+        }
+        Set<GgmlType> vector = java.util.EnumSet.noneOf(GgmlType.class);
+        weights.forEach((t, w) -> {
+            if (w >= minWeights) vector.add(t);
+        });
+        return vector;
+    }
+
+    private static ErrorStats convert(FileChannel ch, long at, TensorPlan p, float[] importance, Set<GgmlType> vectorTypes, Buffers buf, RowParallel par, ExecutorService io,
                                       GgufWriter.TensorSink sink, Listener l, int chunkElements) throws IOException {
         int n = Math.toIntExact(p.rowLength());
         long rows = p.rows();
@@ -405,10 +432,14 @@ public final class GgufQuantizer {
         long srcRow = p.sourceType().bytesFor(n);
         long dstRow = p.targetType().bytesFor(n);
         int chunkRows = (int) rowsPerChunk(p, chunkElements);
-        RowKernels.Dequantize toFloat = p.sourceType() == GgmlType.F32 ? null : RowKernels.dequantizer(p.sourceType());
-        RowKernels.Quantize quantize = RowKernels.quantizer(p.targetType());
-        RowKernels.Dequantize back = RowKernels.dequantizer(p.targetType());
-        VectorErrorStats total = new VectorErrorStats();
+        boolean vector = vectorTypes.contains(p.targetType());
+        RowKernels.Dequantize toFloat = p.sourceType() == GgmlType.F32 ? null
+                : RowKernels.dequantizer(p.sourceType(), vectorTypes.contains(p.sourceType()));
+        RowKernels.Quantize quantize = RowKernels.quantizer(p.targetType(), vector);
+        RowKernels.Dequantize back = RowKernels.dequantizer(p.targetType(), vector);
+        // the vector sums for types with vector kernels (their warm-up is paid anyway), scalar ones otherwise
+        VectorErrorStats vectorTotal = new VectorErrorStats();
+        ErrorStats.Accumulator scalarTotal = new ErrorStats.Accumulator();
         float[] floats = buf.floats;
         // The I/O thread reads block k+1 and writes block k-1 while the workers compute block k.
         Future<?> reading = io.submit(readTask(ch, at, buf.src[0], Math.min(chunkRows, rows) * srcRow));
@@ -427,7 +458,8 @@ public final class GgufQuantizer {
                 MemorySegment src = buf.src[cur], dst = buf.dst[cur];
                 long firstRow = first;
                 par.forRows(count, (from, to) -> {
-                    VectorErrorStats acc = new VectorErrorStats();
+                    VectorErrorStats vectorSums = vector ? new VectorErrorStats() : null;
+                    ErrorStats.Accumulator scalarSums = vector ? null : new ErrorStats.Accumulator();
                     float[] scratch = new float[n];
                     for (int r = from; r < to; r++) {
                         int off = r * n;
@@ -440,10 +472,17 @@ public final class GgufQuantizer {
                         }
                         quantize.row(floats, off, n, dst, r * dstRow, imp);
                         back.row(dst, r * dstRow, scratch, 0, n);
-                        acc.add(floats, off, scratch, 0, n);
+                        if (vector) vectorSums.add(floats, off, scratch, 0, n);
+                        else scalarSums.add(floats, off, scratch, 0, n);
                     }
-                    synchronized (total) {
-                        total.merge(acc);
+                    if (vector) {
+                        synchronized (vectorTotal) {
+                            vectorTotal.merge(vectorSums);
+                        }
+                    } else {
+                        synchronized (scalarTotal) {
+                            scalarTotal.merge(scalarSums);
+                        }
                     }
                 });
                 MemorySegment written = dst.asSlice(0, count * dstRow);
@@ -461,6 +500,6 @@ public final class GgufQuantizer {
             quietly(writing[0]);
             quietly(writing[1]);
         }
-        return total.result();
+        return vector ? vectorTotal.result() : scalarTotal.result();
     }
 }

@@ -22,11 +22,18 @@ class StoriesByteExactTest {
     @TempDir Path tmp;
 
     private Path quantize(QuantType type, List<String> overrides, int threads) {
+        return quantize(type, overrides, threads, false);
+    }
+
+    /** {@code vector}: Vector API kernels for every type (a model this small gets the scalar codecs otherwise). */
+    private Path quantize(QuantType type, List<String> overrides, int threads, boolean vector) {
         assumeTrue(Files.exists(F32), "needs ../shared/testdata/llama.cpp");
-        Path out = tmp.resolve(type + "-" + threads + ".gguf");
+        Path out = tmp.resolve(type + "-" + threads + (vector ? "-vector" : "") + ".gguf");
         QuantizeOptions o = QuantizeOptions.of(F32, out, type).withThreads(threads)
                 .withTensorTypes(overrides.stream().map(TypePlanner.TypeOverride::parse).toList());
-        QuantizeReport r = GgufQuantizer.quantize(o);
+        QuantizeReport r = vector
+                ? GgufQuantizer.quantize(o, GgufQuantizer.Listener.NONE, GgufQuantizer.CHUNK_ELEMENTS, 0)
+                : GgufQuantizer.quantize(o);
         assertThat(r.fileBytes()).isEqualTo(out.toFile().length());
         return out;
     }
@@ -36,17 +43,20 @@ class StoriesByteExactTest {
     @Test void q8_0WithFfnDownF16IsByteExact() throws IOException {
         Path out = quantize(QuantType.Q8_0, List.of("ffn_down=f16"), 2);
         assertThat(bytes(out)).isEqualTo(bytes(DIR.resolve("stories260K-Q8_0-ffnF16.gguf")));
+        assertThat(bytes(quantize(QuantType.Q8_0, List.of("ffn_down=f16"), 2, true))).isEqualTo(bytes(out));
     }
 
     @Test void q4_0WithFfnDownF16IsByteExact() throws IOException {
         Path out = quantize(QuantType.Q4_0, List.of("ffn_down=f16"), 1);
         assertThat(bytes(out)).isEqualTo(bytes(DIR.resolve("stories260K-Q4_0-ffnF16.gguf")));
+        assertThat(bytes(quantize(QuantType.Q4_0, List.of("ffn_down=f16"), 2, true))).isEqualTo(bytes(out));
     }
 
     @Test void q4_K_MWithAllItsFallbacksIsByteExactAtAnyThreadCount() throws IOException {
         byte[] expected = bytes(DIR.resolve("stories260K-Q4_K_M.gguf"));
         assertThat(bytes(quantize(QuantType.Q4_K_M, List.of(), 1))).isEqualTo(expected);
         assertThat(bytes(quantize(QuantType.Q4_K_M, List.of(), 3))).isEqualTo(expected);
+        assertThat(bytes(quantize(QuantType.Q4_K_M, List.of(), 3, true))).isEqualTo(expected);
     }
 
     @Test void quantizingTheLlama2cCheckpointStraightAwayGivesLlamaCppsFile() throws IOException {

@@ -27,6 +27,18 @@ class StreamingTest {
         // 1000 values: 3 rows of 256 or 1 row of 512 per block, and blocks smaller than the thread count
         QuantizeReport b = GgufQuantizer.quantize(QuantizeOptions.of(in, pieces, t).withThreads(3), GgufQuantizer.Listener.NONE, 1000);
         assertThat(Files.readAllBytes(pieces)).isEqualTo(Files.readAllBytes(whole));
+        // the Vector API kernels (chosen for big models) and the scalar codecs (for small ones) write the same bytes
+        Path vector = dir.resolve("vector.gguf"), scalar = dir.resolve("scalar.gguf");
+        QuantizeReport v = GgufQuantizer.quantize(QuantizeOptions.of(in, vector, t).withThreads(2), GgufQuantizer.Listener.NONE, 1000, 0);
+        GgufQuantizer.quantize(QuantizeOptions.of(in, scalar, t).withThreads(2), GgufQuantizer.Listener.NONE, 1000, Long.MAX_VALUE);
+        assertThat(Files.readAllBytes(vector)).isEqualTo(Files.readAllBytes(whole));
+        assertThat(Files.readAllBytes(scalar)).isEqualTo(Files.readAllBytes(whole));
+        for (int i = 0; i < a.tensors().size(); i++) {
+            QuantizeReport.TensorResult x = a.tensors().get(i), y = v.tensors().get(i);
+            if (x.error() == null) continue;
+            assertThat(y.error().rmse()).isCloseTo(x.error().rmse(), org.assertj.core.api.Assertions.within(1e-5 * (1 + x.error().rmse())));
+            assertThat(y.error().snrDb()).isCloseTo(x.error().snrDb(), org.assertj.core.api.Assertions.within(1e-3));
+        }
         for (int i = 0; i < a.tensors().size(); i++) {
             QuantizeReport.TensorResult x = a.tensors().get(i), y = b.tensors().get(i);
             if (x.error() == null) continue;

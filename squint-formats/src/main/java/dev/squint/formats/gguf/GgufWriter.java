@@ -25,9 +25,17 @@ import java.util.Map;
  *
  * <p>Tensors are written in data-offset order (file order for computed plans). Gaps and padding
  * are zeros, as ggml writes them.
+ *
+ * <p>{@link AtomicOutput#commit()} syncs the file before renaming it, and syncing a gigabyte of
+ * dirty pages at the end takes a second or more of wall time on this kind of machine. So every
+ * {@link #WRITEBACK_BYTES} written, a background thread asks the kernel to write back what is dirty
+ * so far ({@code force(false)}, i.e. fdatasync), while the tensor source keeps producing; the final
+ * sync then has only the tail left.
  */
 public final class GgufWriter {
     private static final int CHUNK = 16 << 20;
+    /** Bytes written between background write-backs. */
+    static final long WRITEBACK_BYTES = 64L << 20;
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 << 10).asReadOnlyBuffer();
 
     private GgufWriter() {}
@@ -79,7 +87,7 @@ public final class GgufWriter {
      *         or the file cannot be written; no file is left at {@code target} then (an existing one is untouched)
      */
     public static void write(Path target, GgufPlan plan, TensorSource source, Collection<Path> inputs) {
-        try (AtomicOutput out = AtomicOutput.create(target, inputs)) {
+        try (AtomicOutput out = AtomicOutput.create(target, inputs); Writeback writeback = new Writeback(out.channel())) {
             FileChannel ch = out.channel();
             writeFully(ch, ByteBuffer.wrap(plan.header()));
             zeros(ch, plan.dataOffset() - plan.headerSize());
@@ -89,7 +97,7 @@ public final class GgufWriter {
             for (GgufTensorInfo t : order) {
                 if (t.byteSize() == 0) continue;
                 zeros(ch, t.offset() - pos);
-                CountingSink sink = new CountingSink(ch, t);
+                CountingSink sink = new CountingSink(ch, t, writeback);
                 source.write(t, sink);
                 if (sink.written != t.byteSize()) {
                     throw new SquintException(target + ": tensor '" + t.name() + "' got " + sink.written
@@ -98,20 +106,77 @@ public final class GgufWriter {
                 pos = t.end();
             }
             zeros(ch, plan.dataSectionSize() - pos);
+            writeback.finish();
             out.commit();
         } catch (IOException e) {
             throw new SquintException(target + ": cannot write: " + e.getMessage() + " (check free disk space); nothing was written", e);
         }
     }
 
+    /**
+     * Starts an fdatasync of the output on a daemon thread every {@link #WRITEBACK_BYTES} (one at a
+     * time; if one is still running the next waits for the following threshold). A failure there is
+     * reported by {@link #finish()}, and the final sync in {@link AtomicOutput#commit()} repeats it anyway.
+     */
+    private static final class Writeback implements AutoCloseable {
+        private final FileChannel ch;
+        private long pending;
+        private Thread running;
+        private volatile IOException failure;
+
+        Writeback(FileChannel ch) {
+            this.ch = ch;
+        }
+
+        void wrote(long bytes) {
+            pending += bytes;
+            if (pending < WRITEBACK_BYTES || (running != null && running.isAlive())) return;
+            pending = 0;
+            running = Thread.ofPlatform().daemon().name("squint-writeback").start(() -> {
+                try {
+                    ch.force(false);
+                } catch (IOException e) {
+                    if (ch.isOpen()) failure = e; // a closed channel means the write was abandoned
+                }
+            });
+        }
+
+        /** Waits for a running write-back; throws its failure. */
+        void finish() throws IOException {
+            join();
+            if (failure != null) throw failure;
+        }
+
+        private void join() {
+            if (running == null) return;
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    running.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+
+        /** Runs before the output is closed (resources close in reverse order), so no sync races the close. */
+        @Override public void close() {
+            join();
+        }
+    }
+
     private static final class CountingSink implements TensorSink {
         private final FileChannel ch;
         private final GgufTensorInfo tensor;
+        private final Writeback writeback;
         private long written;
 
-        CountingSink(FileChannel ch, GgufTensorInfo tensor) {
+        CountingSink(FileChannel ch, GgufTensorInfo tensor, Writeback writeback) {
             this.ch = ch;
             this.tensor = tensor;
+            this.writeback = writeback;
         }
 
         @Override public void write(MemorySegment bytes) throws IOException {
@@ -124,6 +189,7 @@ public final class GgufWriter {
                 writeFully(ch, bytes.asSlice(off, Math.min(CHUNK, n - off)).asByteBuffer());
             }
             written += n;
+            writeback.wrote(n);
         }
 
         @Override public long written() { return written; }
