@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Quantizes an ONNX model (FP16, dynamic INT8, static INT8 with calibration, INT4 weight-only),
+ * Quantizes an ONNX model (FP16, dynamic INT8, static INT8 with calibration, INT4, INT8 and NF4 weight-only),
  * writes it atomically, and checks the result in ONNX Runtime against the original.
  *
  * <p>Entry point: {@link #quantize(Path, Path, OnnxQuantizeOptions, List, int)}.
@@ -52,6 +52,8 @@ public final class OnnxQuantizer {
                     case DYNAMIC -> DynamicInt8Pass.run(g, options, report);
                     case INT4 -> Int4Pass.run(g, options, report);
                     case FP16 -> Fp16Pass.run(g, options, report);
+                    case INT8_WEIGHT -> WeightOnlyInt8Pass.run(g, options, report);
+                    case NF4 -> Nf4Pass.run(g, options, report);
                     case STATIC -> {
                         if (calibration.isEmpty()) throw new SquintException("static INT8 needs calibration data (--calibration)");
                         StaticInt8Pass.run(g, options, calibration, report);
