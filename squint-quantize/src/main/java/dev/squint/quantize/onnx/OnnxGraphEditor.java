@@ -161,6 +161,14 @@ final class OnnxGraphEditor implements AutoCloseable {
         initializers.keySet().removeIf(k -> !used.contains(k));
     }
 
+    /** Drops Constant nodes whose output no node or graph output reads. */
+    void removeUnusedConstantNodes() {
+        Set<String> used = new HashSet<>();
+        for (NodeProto n : nodes) collectUses(n, used);
+        for (ValueInfoProto v : outputs) used.add(v.getName());
+        nodes.removeIf(n -> n.getOpType().equals("Constant") && n.getDomain().isEmpty() && n.getOutputCount() == 1 && !used.contains(n.getOutput(0)));
+    }
+
     private static void collectUses(NodeProto n, Set<String> used) {
         used.addAll(n.getInputList());
         for (AttributeProto a : n.getAttributeList()) {
