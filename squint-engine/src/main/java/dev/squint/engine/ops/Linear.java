@@ -323,8 +323,16 @@ public final class Linear {
             threads.forRows(tokens, (from, to) -> {
                 MemorySegment buf = ws.actRow(actRowBytes);
                 for (int t = from; t < to; t++) {
-                    actCodec.quantizeRow(x, t * in, in, buf, 0, null);
-                    actCodec.dequantizeRow(buf, 0, rounded, t * in, in);
+                    if (codec.type() == GgmlType.F16) {
+                        VectorFloatFormats.f32ToF16Row(x, t * in, buf, 0, in);
+                        VectorFloatFormats.f16ToF32Row(buf, 0, rounded, t * in, in);
+                    } else if (codec.type() == GgmlType.BF16) {
+                        VectorFloatFormats.f32ToBf16Row(x, t * in, buf, 0, in);
+                        VectorFloatFormats.bf16ToF32Row(buf, 0, rounded, t * in, in);
+                    } else {
+                        actCodec.quantizeRow(x, t * in, in, buf, 0, null);
+                        actCodec.dequantizeRow(buf, 0, rounded, t * in, in);
+                    }
                 }
             });
             src = rounded;
@@ -337,9 +345,11 @@ public final class Linear {
                 for (int t = tokens; t < tp; t++) xT[o + t] = 0f;
             }
         });
-        PanelGemm.RowDecoder decoder = f32
-                ? (row, k0, n, dst, off) -> MemorySegment.copy(weight, LE_FLOAT, row * rowBytes + 4L * k0, dst, off, n)
-                : (row, k0, n, dst, off) -> codec.dequantizeRow(weight, row * rowBytes + codec.rowBytes(k0), dst, off, n);
+        PanelGemm.RowDecoder decoder;
+        if (f32) decoder = (row, k0, n, dst, off) -> MemorySegment.copy(weight, LE_FLOAT, row * rowBytes + 4L * k0, dst, off, n);
+        else if (codec.type() == GgmlType.F16) decoder = (row, k0, n, dst, off) -> VectorFloatFormats.f16ToF32Row(weight, row * rowBytes + 2L * k0, dst, off, n);
+        else if (codec.type() == GgmlType.BF16) decoder = (row, k0, n, dst, off) -> VectorFloatFormats.bf16ToF32Row(weight, row * rowBytes + 2L * k0, dst, off, n);
+        else decoder = (row, k0, n, dst, off) -> codec.dequantizeRow(weight, row * rowBytes + codec.rowBytes(k0), dst, off, n);
         // whole row blocks per thread, so no block is cut in two by the split
         int blocks = (out + PanelGemm.ROW_BLOCK - 1) / PanelGemm.ROW_BLOCK;
         threads.forRows(blocks, (from, to) -> PanelGemm.rows(MatrixKernels.Impl.VECTOR, decoder, in, xT, tokens, y, out, bias,
