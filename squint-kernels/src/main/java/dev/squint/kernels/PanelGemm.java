@@ -29,7 +29,7 @@ public final class PanelGemm {
     private PanelGemm() {}
 
     /** Columns of {@code k} per pass of the register tiles: {@code KC × 4 vectors} of {@code xT} fit in L1. */
-    public static final int KC = 128;
+    public static final int KC = 64;
     /** Weight rows per register tile. */
     public static final int MR = 6;
     /** Weight rows decoded together (a multiple of {@link #MR}). */
