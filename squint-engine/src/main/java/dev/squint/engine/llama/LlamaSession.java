@@ -1,6 +1,10 @@
 package dev.squint.engine.llama;
 
 import dev.squint.core.SquintException;
+import dev.squint.engine.ops.Linear;
+import dev.squint.kernels.Activations;
+import dev.squint.kernels.CausalAttention;
+import dev.squint.kernels.MatrixKernels;
 import dev.squint.kernels.RowParallel;
 
 /**
@@ -28,6 +32,7 @@ public final class LlamaSession implements AutoCloseable {
     private float[] logits;
     private float[] batchLogits;
     private boolean f16Cache = true;
+    private final Linear.BatchWorkspace batchWork = new Linear.BatchWorkspace();
     private int pos;
 
     LlamaSession(LlamaModel model, int contextLength, int threadCount) {
@@ -111,9 +116,9 @@ public final class LlamaSession implements AutoCloseable {
         for (int l = 0; l < c.layers(); l++) {
             LlamaModel.Layer layer = model.layers().get(l);
             rmsNorm(x, xb, n, dim, layer.attnNorm());
-            layer.wq().forward(xb, n, q, threads);
-            layer.wk().forward(xb, n, k, threads);
-            layer.wv().forward(xb, n, v, threads);
+            linear(layer.wq(), xb, n, q);
+            linear(layer.wk(), xb, n, k);
+            linear(layer.wv(), xb, n, v);
             if (layer.qNorm() != null) rmsNorm(q, q, n * c.heads(), c.headDim(), layer.qNorm());
             if (layer.kNorm() != null) rmsNorm(k, k, n * c.kvHeads(), c.headDim(), layer.kNorm());
             float[] kc = keys[l], vc = values[l];
@@ -128,37 +133,64 @@ public final class LlamaSession implements AutoCloseable {
                 }
             }
             int p0 = pos;
-            threads.forRows(c.heads(), (from, to) -> {
-                for (int h = from; h < to; h++) attendHead(h, kc, vc, n, p0);
-            });
-            layer.wo().forward(attnOut, n, xb2, threads);
+            if (n >= Linear.MIN_BATCH) {
+                threads.forRows(c.heads(), (from, to) -> {
+                    for (int h = from; h < to; h++) attendBatch(h, kc, vc, n, p0);
+                });
+            } else {
+                threads.forRows(c.heads(), (from, to) -> {
+                    for (int h = from; h < to; h++) attendHead(h, kc, vc, n, p0);
+                });
+            }
+            linear(layer.wo(), attnOut, n, xb2);
             for (int i = 0; i < n * dim; i++) x[i] += xb2[i];
             rmsNorm(x, xb, n, dim, layer.ffnNorm());
-            layer.gate().forward(xb, n, hb, threads);
-            layer.up().forward(xb, n, hb2, threads);
+            linear(layer.gate(), xb, n, hb);
+            linear(layer.up(), xb, n, hb2);
             int ff = n * c.ffnDim();
-            for (int i = 0; i < ff; i++) {
-                float g = hb[i];
-                hb[i] = g / (1f + (float) Math.exp(-g)) * hb2[i];
+            if (n >= Linear.MIN_BATCH) {
+                int fd = c.ffnDim();
+                threads.forRows(n, (from, to) -> Activations.siluMul(MatrixKernels.Impl.VECTOR, hb, hb2, from * fd, to * fd));
+            } else {
+                for (int i = 0; i < ff; i++) {
+                    float g = hb[i];
+                    hb[i] = g / (1f + (float) Math.exp(-g)) * hb2[i];
+                }
             }
-            layer.down().forward(hb, n, xb2, threads);
+            linear(layer.down(), hb, n, xb2);
             for (int i = 0; i < n * dim; i++) x[i] += xb2[i];
         }
         pos += n;
         if (all != null) {
             rmsNorm(x, xb, n, dim, model.outputNorm());
             if (outRow == 0) {
-                model.output().forward(xb, n, all, threads);
+                linear(model.output(), xb, n, all);
             } else {
                 // a later sub-batch: Linear writes from row 0, so run into scratch and place the rows after the earlier ones
                 if (batchLogits == null) batchLogits = new float[maxBatch * c.vocab()];
-                model.output().forward(xb, n, batchLogits, threads);
+                linear(model.output(), xb, n, batchLogits);
                 System.arraycopy(batchLogits, 0, all, outRow * c.vocab(), n * c.vocab());
             }
         } else {
             rmsNorm(x, xb, (n - 1) * dim, 1, dim, model.outputNorm());
             model.output().forward(xb, 1, last, threads);
         }
+    }
+
+    /** A layer's product for {@code n} tokens: tiled over tokens for prompt batches ({@link Linear#forwardBatch}). */
+    private void linear(Linear layer, float[] in, int n, float[] out) {
+        layer.forwardBatch(in, n, out, threads, batchWork);
+    }
+
+    /**
+     * Causal attention of head {@code h} for a prompt batch: {@link CausalAttention}'s vector kernel, the same
+     * computation as {@link #attendHead} (ggml's flash attention) with ggml's AVX-512 summation order.
+     */
+    private void attendBatch(int h, float[] kc, float[] vc, int n, int p0) {
+        int hd = c.headDim();
+        int kvh = h / (c.heads() / c.kvHeads());
+        CausalAttention.head(MatrixKernels.Impl.VECTOR, q, h * hd, c.qDim(), kc, vc, kvh * hd, c.kvDim(), hd, n, p0,
+                (float) (1.0 / Math.sqrt(hd)), f16Cache, attnOut);
     }
 
     private float cacheValue(float f) {

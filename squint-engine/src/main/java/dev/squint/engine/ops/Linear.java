@@ -7,6 +7,8 @@ import dev.squint.core.codec.BlockCodec;
 import dev.squint.core.codec.Codecs;
 import dev.squint.kernels.KQuantVectorKernels;
 import dev.squint.kernels.MatVecKernels;
+import dev.squint.kernels.MatrixKernels;
+import dev.squint.kernels.PanelGemm;
 import dev.squint.kernels.RowParallel;
 import dev.squint.kernels.VectorCodecs;
 import dev.squint.kernels.VectorFloatFormats;
@@ -336,6 +338,96 @@ public final class Linear {
         float s = acc.reduceLanes(VectorOperators.ADD);
         for (; i < in; i++) s += w[i] * x[xo + i];
         return s;
+    }
+
+    // ---- batched prompts (matrix × matrix) ----
+
+    /** Fewest tokens for which {@link #forwardBatch} tiles over tokens; below it, per-token dots. */
+    public static final int MIN_BATCH = 8;
+
+    /**
+     * Scratch for {@link #forwardBatch}, shared by every layer of one session (one product at a time):
+     * the activations rounded to each layer's activation type, their transpose, and per-thread panels.
+     */
+    public static final class BatchWorkspace {
+        private float[] rounded = new float[0];
+        private float[] transposed = new float[0];
+        private final ThreadLocal<PanelGemm.Scratch> panels = ThreadLocal.withInitial(PanelGemm.Scratch::new);
+        private final ThreadLocal<byte[][]> actRows = ThreadLocal.withInitial(() -> new byte[1][0]);
+
+        float[] rounded(int n) {
+            if (rounded.length < n) rounded = new float[n];
+            return rounded;
+        }
+
+        float[] transposed(int n) {
+            if (transposed.length < n) transposed = new float[n];
+            return transposed;
+        }
+
+        MemorySegment actRow(long bytes) {
+            byte[][] holder = actRows.get();
+            if (holder[0].length < bytes) holder[0] = new byte[(int) bytes];
+            return MemorySegment.ofArray(holder[0]);
+        }
+    }
+
+    /**
+     * {@code y[tokens × out]} from {@code x[tokens × in]} for a batch of prompt tokens, tiled over tokens:
+     * the activations are converted once to the codec's activation type (as {@link #forward} and ggml do) and
+     * back to floats, then {@link PanelGemm} decodes each weight block once and multiplies it into every
+     * token. Outputs equal {@link #forward}'s to float rounding (different summation order), are identical
+     * at any thread count, and fewer than {@link #MIN_BATCH} tokens simply run {@link #forward}.
+     */
+    public void forwardBatch(float[] x, int tokens, float[] y, RowParallel threads, BatchWorkspace ws) {
+        if (tokens < MIN_BATCH) {
+            forward(x, tokens, y, threads);
+            return;
+        }
+        if (x.length < (long) tokens * in || y.length < (long) tokens * out) {
+            throw new IllegalArgumentException(name + ": buffers too small for " + tokens + " tokens");
+        }
+        if (observer != null) observer.accept(this, x, tokens);
+        int tp = PanelGemm.paddedTokens(tokens);
+        float[] xT = ws.transposed(in * tp);
+        float[] src = x;
+        if (!f32) {
+            // the activation type's values: quantize each token row and decode it back (exact for Q8_0/F16)
+            float[] rounded = ws.rounded(tokens * in);
+            threads.forRows(tokens, (from, to) -> {
+                MemorySegment buf = ws.actRow(actRowBytes);
+                for (int t = from; t < to; t++) {
+                    if (codec.type() == GgmlType.F16) {
+                        VectorFloatFormats.f32ToF16Row(x, t * in, buf, 0, in);
+                        VectorFloatFormats.f16ToF32Row(buf, 0, rounded, t * in, in);
+                    } else if (codec.type() == GgmlType.BF16) {
+                        VectorFloatFormats.f32ToBf16Row(x, t * in, buf, 0, in);
+                        VectorFloatFormats.bf16ToF32Row(buf, 0, rounded, t * in, in);
+                    } else {
+                        actCodec.quantizeRow(x, t * in, in, buf, 0, null);
+                        actCodec.dequantizeRow(buf, 0, rounded, t * in, in);
+                    }
+                }
+            });
+            src = rounded;
+        }
+        float[] rows = src;
+        threads.forRows(in, (from, to) -> {
+            for (int k = from; k < to; k++) {
+                int o = k * tp;
+                for (int t = 0; t < tokens; t++) xT[o + t] = rows[t * in + k];
+                for (int t = tokens; t < tp; t++) xT[o + t] = 0f;
+            }
+        });
+        PanelGemm.RowDecoder decoder;
+        if (f32) decoder = (row, k0, n, dst, off) -> MemorySegment.copy(weight, LE_FLOAT, row * rowBytes + 4L * k0, dst, off, n);
+        else if (codec.type() == GgmlType.F16) decoder = (row, k0, n, dst, off) -> VectorFloatFormats.f16ToF32Row(weight, row * rowBytes + 2L * k0, dst, off, n);
+        else if (codec.type() == GgmlType.BF16) decoder = (row, k0, n, dst, off) -> VectorFloatFormats.bf16ToF32Row(weight, row * rowBytes + 2L * k0, dst, off, n);
+        else decoder = (row, k0, n, dst, off) -> codec.dequantizeRow(weight, row * rowBytes + codec.rowBytes(k0), dst, off, n);
+        // whole row blocks per thread, so no block is cut in two by the split
+        int blocks = (out + PanelGemm.ROW_BLOCK - 1) / PanelGemm.ROW_BLOCK;
+        threads.forRows(blocks, (from, to) -> PanelGemm.rows(MatrixKernels.Impl.VECTOR, decoder, in, xT, tokens, y, out, bias,
+                from * PanelGemm.ROW_BLOCK, Math.min(out, to * PanelGemm.ROW_BLOCK), ws.panels.get()));
     }
 
     /** Dequantizes weight row {@code j} into {@code dst}. */
