@@ -404,7 +404,7 @@ public final class Linear {
                         VectorFloatFormats.f32ToBf16Row(x, t * in, buf, 0, in);
                         VectorFloatFormats.bf16ToF32Row(buf, 0, rounded, t * in, in);
                     } else {
-                        actCodec.quantizeRow(x, t * in, in, buf, 0, null);
+                        quantizeActivation(x, t * in, buf, 0);
                         actCodec.dequantizeRow(buf, 0, rounded, t * in, in);
                     }
                 }
