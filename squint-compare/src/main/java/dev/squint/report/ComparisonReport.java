@@ -1,5 +1,7 @@
 package dev.squint.report;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,7 +26,10 @@ public record ComparisonReport(String title, String model, String kind, String q
         rows = List.copyOf(rows);
         if (rows.isEmpty()) throw new IllegalArgumentException("a comparison needs at least the base row");
         verdicts = List.copyOf(verdicts);
-        environment = Map.copyOf(environment);
+        // Kept in the producer's order (machine, threads, JVM, dataset...), which the renderers print; nulls refused as Map.copyOf would.
+        var ordered = new LinkedHashMap<String, String>();
+        environment.forEach((k, v) -> ordered.put(Objects.requireNonNull(k, "environment key"), Objects.requireNonNull(v, "environment value")));
+        environment = Collections.unmodifiableMap(ordered);
     }
 
     public FormatRow base() { return rows.getFirst(); }
