@@ -35,7 +35,7 @@ import java.util.concurrent.Callable;
  * one verb that dispatches on the container.)
  */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = {"Quantize an ONNX model (FP16, dynamic INT8, static INT8, INT4 weight-only) and verify it in ONNX Runtime.",
+        description = {"Quantize an ONNX model (FP16, dynamic INT8, static INT8, INT4, INT8 or NF4 weight-only) and verify it in ONNX Runtime.",
                 "",
                 "After writing, both models run in ONNX Runtime on the calibration data (or seeded synthetic inputs): the output "
                         + "must load and keep its outputs' names, types and shapes; fidelity (cosine, max abs error, top-1) and "
@@ -45,6 +45,8 @@ import java.util.concurrent.Callable;
                 "  squint quantize all-minilm-l6-v2 minilm-int8.onnx --mode dynamic",
                 "  squint quantize model.onnx model-qdq.onnx --mode static --calibration calib.npz --calibrator percentile",
                 "  squint quantize all-minilm-l6-v2 minilm-static.onnx --mode static --calibration sentences.txt --tokenizer tokenizer.json",
+                "  squint quantize model.onnx model-w8.onnx --mode int8-weight",
+                "  squint quantize model.onnx model-nf4.onnx --mode nf4 --block-size 64",
                 "Exit codes: 0 ok; 2 bad input, or the result is below --min-fidelity (the file is still written)."})
 final class OnnxQuantizeCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -52,7 +54,7 @@ final class OnnxQuantizeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "ONNX model file or alias.") String model;
     @Parameters(index = "1", paramLabel = "OUT", description = "Output .onnx file (written atomically).") Path out;
 
-    @Option(names = "--mode", required = true, description = "fp16, dynamic, static or int4.") String mode;
+    @Option(names = "--mode", required = true, description = "fp16, dynamic, static, int4, int8-weight or nf4.") String mode;
     @Option(names = "--calibration", paramLabel = "FILE",
             description = "Calibration/verification inputs: .npy (named after the input), .npz, .safetensors, or a text file (one sentence a line; needs --tokenizer).")
     Path calibration;
@@ -71,7 +73,8 @@ final class OnnxQuantizeCommand implements Callable<Integer> {
     boolean qdqFusion;
     @Option(names = "--reduce-range", description = "7-bit weights, for CPUs without VNNI.") boolean reduceRange;
     @Option(names = "--unsigned-weights", description = "uint8 asymmetric weights instead of int8 symmetric (dynamic).") boolean unsignedWeights;
-    @Option(names = "--block-size", defaultValue = "32", description = "INT4 block size: 32, 64 or 128 (default ${DEFAULT-VALUE}).") int blockSize;
+    @Option(names = "--block-size", description = "INT4 block size: 32, 64 or 128 (default 32); NF4 absmax block: 16, 32, 64, 128 or 256 (default 64).")
+    Integer blockSize;
     @Option(names = "--asymmetric", description = "INT4 blocks with zero points.") boolean asymmetric;
     @Option(names = "--exclude", split = ",", paramLabel = "NAME|OP", description = "Node names or op types to keep in float.") List<String> exclude = List.of();
     @Option(names = "--include", split = ",", paramLabel = "NAME|OP", description = "Quantize only these node names or op types.") List<String> include = List.of();
@@ -120,9 +123,9 @@ final class OnnxQuantizeCommand implements Callable<Integer> {
     OnnxQuantizeOptions options() {
         Mode m;
         try {
-            m = Mode.valueOf(mode.toUpperCase(Locale.ROOT));
+            m = Mode.valueOf(mode.toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
-            throw new SquintException("--mode must be fp16, dynamic, static or int4, not '" + mode + "'");
+            throw new SquintException("--mode must be fp16, dynamic, static, int4, int8-weight or nf4, not '" + mode + "'");
         }
         Calibrator c = switch (calibrator.toLowerCase(Locale.ROOT).replace("-", "").replace("_", "")) {
             case "minmax" -> Calibrator.MIN_MAX;
@@ -131,11 +134,19 @@ final class OnnxQuantizeCommand implements Callable<Integer> {
             case "mse" -> Calibrator.MSE;
             default -> throw new SquintException("--calibrator must be minmax, percentile, entropy or mse, not '" + calibrator + "'");
         };
-        if (blockSize != 32 && blockSize != 64 && blockSize != 128) throw new SquintException("--block-size must be 32, 64 or 128");
+        if (blockSize != null) {
+            boolean ok = m == Mode.NF4 ? Set.of(16, 32, 64, 128, 256).contains(blockSize) : Set.of(32, 64, 128).contains(blockSize);
+            if (!ok) throw new SquintException(m == Mode.NF4 ? "--block-size for nf4 must be 16, 32, 64, 128 or 256" : "--block-size must be 32, 64 or 128");
+        }
+        if (m == Mode.NF4 && asymmetric) throw new SquintException("--asymmetric does not apply to nf4 (absmax-scaled, symmetric by definition)");
+        if (m == Mode.INT8_WEIGHT && (unsignedWeights || reduceRange)) {
+            throw new SquintException("--unsigned-weights and --reduce-range are for dynamic INT8; int8-weight stores symmetric int8");
+        }
         if (calibrationSize < 1 || batchSize < 1) throw new SquintException("--calibration-size and --batch-size must be positive");
         OnnxQuantizeOptions o = OnnxQuantizeOptions.of(m).withReduceRange(reduceRange).withSignedWeights(!unsignedWeights)
-                .withBlockSize(blockSize).withSymmetric(!asymmetric).withCalibrator(c)
+                .withSymmetric(!asymmetric).withCalibrator(c)
                 .withInclude(new LinkedHashSet<>(include)).withExclude(new LinkedHashSet<>(exclude)).withFuseQdq(qdqFusion);
+        if (blockSize != null) o = o.withBlockSize(blockSize);
         if (perChannel != null) o = o.withPerChannel(perChannel);
         if (keepFloat != null) o = o.withFp16KeepFloat(Set.copyOf(keepFloat));
         if (externalData != null) o = o.withExternalDataThreshold(externalData);
@@ -145,7 +156,7 @@ final class OnnxQuantizeCommand implements Callable<Integer> {
     private String text(Path input, OnnxQuantizeOptions o, OnnxQuantizer.Result r) {
         StringBuilder sb = new StringBuilder();
         OnnxVerification v = r.verification();
-        sb.append(String.format(Locale.ROOT, "%s -> %s (%s)%n", input.getFileName(), r.output(), o.mode().toString().toLowerCase(Locale.ROOT)));
+        sb.append(String.format(Locale.ROOT, "%s -> %s (%s)%n", input.getFileName(), r.output(), modeName(o.mode())));
         sb.append(String.format(Locale.ROOT, "size: %,d -> %,d bytes (%.1f%%)%n", r.inputBytes(), r.outputBytes(), 100.0 * r.outputBytes() / r.inputBytes()));
         OnnxQuantizeReport rep = r.report();
         sb.append(String.format(Locale.ROOT, "quantized: %d nodes; kept in float: %d%n", rep.quantizedCount(), rep.keptFloat().size()));
@@ -170,12 +181,17 @@ final class OnnxQuantizeCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    /** The mode as --mode spells it (int8-weight, nf4, ...). */
+    static String modeName(Mode m) {
+        return m.toString().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
     private Map<String, Object> toJson(Path input, OnnxQuantizeOptions o, OnnxQuantizer.Result r) {
         Map<String, Object> m = new LinkedHashMap<>();
         OnnxVerification v = r.verification();
         m.put("input", input.toString());
         m.put("output", r.output().toString());
-        m.put("mode", o.mode().toString().toLowerCase(Locale.ROOT));
+        m.put("mode", modeName(o.mode()));
         m.put("inputBytes", r.inputBytes());
         m.put("outputBytes", r.outputBytes());
         m.put("nodes", r.report().entries());

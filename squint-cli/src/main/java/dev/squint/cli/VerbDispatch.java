@@ -118,7 +118,7 @@ abstract class VerbDispatch implements Callable<Integer> {
     @CommandLine.Command(name = "quantize", customSynopsis = "squint quantize [-h] ARGS... (the forms below)", description = {
             "Quantize a model. The container decides the form:",
             "  GGUF output (IN OUT.gguf TYPE): llama.cpp's types and mixes, same bytes as llama-quantize",
-            "  ONNX (model.onnx out.onnx --mode fp16|dynamic|static|int4): graph passes checked in ONNX Runtime",
+            "  ONNX (model.onnx out.onnx --mode fp16|dynamic|static|int4|int8-weight|nf4): graph passes checked in ONNX Runtime",
             "Each form's options follow."})
     static final class QuantizeVerb extends VerbDispatch {
         @Override Object formFor(List<String> a) {

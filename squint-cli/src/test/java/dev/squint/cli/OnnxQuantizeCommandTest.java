@@ -45,6 +45,39 @@ class OnnxQuantizeCommandTest {
         assertThat(out).exists();
     }
 
+    @Test void weightOnlyInt8AndNf4ModesRunAndReportWhatTheyDid() throws Exception {
+        Path w8 = dir.resolve("minilm-w8.onnx");
+        CliRun run = CliRun.of("quantize", minilm().toString(), w8.toString(), "--mode", "int8-weight", "--timed-runs", "1");
+        assertThat(run.err()).isEmpty();
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("(int8-weight)").contains("ONNX Runtime: loads and runs").contains("raised to 13");
+        Path nf4 = dir.resolve("minilm-nf4.onnx");
+        run = CliRun.of("quantize", minilm().toString(), nf4.toString(), "--mode", "nf4", "--block-size", "128", "--timed-runs", "1", "--json");
+        assertThat(run.err()).isEmpty();
+        assertThat(run.exitCode()).isZero();
+        JsonNode json = new ObjectMapper().readTree(run.out());
+        assertThat(json.path("mode").asText()).isEqualTo("nf4");
+        assertThat(json.path("verification").path("problems")).isEmpty();
+        assertThat(json.path("nodes").findValuesAsText("detail")).anySatisfy(d -> assertThat(d).contains("MatMulBnb4 NF4, block 128"));
+        assertThat(json.path("outputBytes").asLong()).isLessThan(Files.size(w8));
+    }
+
+    @Test void optionsThatDoNotFitTheModeAreUsageErrors() {
+        String m = minilm().toString(), o = dir.resolve("x.onnx").toString();
+        CliRun run = CliRun.of("quantize", m, o, "--mode", "nf4", "--asymmetric");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--asymmetric");
+        run = CliRun.of("quantize", m, o, "--mode", "nf4", "--block-size", "48");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--block-size");
+        run = CliRun.of("quantize", m, o, "--mode", "int8-weight", "--unsigned-weights");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("int8-weight");
+        run = CliRun.of("quantize", m, o, "--mode", "int4", "--block-size", "256");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(dir.resolve("x.onnx")).doesNotExist();
+    }
+
     @Test void badModeIsAUsageError() {
         CliRun run = CliRun.of("quantize", minilm().toString(), dir.resolve("x.onnx").toString(), "--mode", "int3");
         assertThat(run.exitCode()).isEqualTo(2);

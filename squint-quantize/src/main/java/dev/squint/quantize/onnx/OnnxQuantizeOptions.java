@@ -10,7 +10,8 @@ import java.util.Set;
  * @param reduceRange     7-bit weights (int8 in [-64, 63]): avoids the u8×s8 saturation of the
  *                        pre-VNNI x86 int8 kernels, at some precision
  * @param signedWeights   int8 weights (zero point 0); false gives uint8 asymmetric weights
- * @param blockSize       INT4: weights per block along K (32, 64 or 128)
+ * @param blockSize       INT4: weights per block along K (16 to 256, a power of two; 32 by default);
+ *                        NF4: weights per absmax block (same choices; 64 by default, as bitsandbytes)
  * @param symmetric       INT4: symmetric blocks (implicit zero point 8) instead of asymmetric ones
  * @param calibrator      static INT8: how activation ranges are chosen from calibration data
  * @param includeNodes    quantize only nodes with these names or op types (empty: every supported one)
@@ -28,7 +29,12 @@ public record OnnxQuantizeOptions(Mode mode, boolean perChannel, boolean reduceR
                                   Set<String> fp16KeepFloat, long externalDataThreshold,
                                   boolean fuseQdq) {
 
-    public enum Mode { FP16, DYNAMIC, STATIC, INT4 }
+    /**
+     * FP16 weights and compute; DYNAMIC int8 (DynamicQuantizeLinear + MatMulInteger); STATIC int8 QDQ with
+     * calibration; INT4 weight-only (MatMulNBits); INT8_WEIGHT weight-only int8 (DequantizeLinear feeding
+     * the float MatMul/Gemm); NF4 weight-only (MatMulBnb4, bitsandbytes' NormalFloat-4).
+     */
+    public enum Mode { FP16, DYNAMIC, STATIC, INT4, INT8_WEIGHT, NF4 }
 
     /**
      * Calibrators: MIN_MAX (observed range), PERCENTILE (99.99th percentile of |x|), ENTROPY (the
@@ -54,6 +60,13 @@ public record OnnxQuantizeOptions(Mode mode, boolean perChannel, boolean reduceR
             "RandomNormalLike", "RandomUniformLike", "NonMaxSuppression", "TopK", "Resize");
 
     public OnnxQuantizeOptions {
+        java.util.Objects.requireNonNull(mode, "mode");
+        java.util.Objects.requireNonNull(calibrator, "calibrator");
+        if (mode == Mode.NF4 && !symmetric) throw new IllegalArgumentException("NF4 is absmax-scaled (symmetric); it has no asymmetric form");
+        if (mode == Mode.INT8_WEIGHT && (!signedWeights || reduceRange)) {
+            throw new IllegalArgumentException("weight-only INT8 stores symmetric int8 weights; unsigned weights and reduce-range belong to dynamic INT8");
+        }
+        if (externalDataThreshold < 0) throw new IllegalArgumentException("external data threshold must not be negative: " + externalDataThreshold);
         if (blockSize != 32 && blockSize != 64 && blockSize != 128 && blockSize != 16 && blockSize != 256) {
             throw new IllegalArgumentException("block size must be 16, 32, 64, 128 or 256: " + blockSize);
         }
@@ -63,7 +76,8 @@ public record OnnxQuantizeOptions(Mode mode, boolean perChannel, boolean reduceR
     }
 
     public static OnnxQuantizeOptions of(Mode mode) {
-        return new OnnxQuantizeOptions(mode, mode == Mode.DYNAMIC || mode == Mode.STATIC, false, true, 32, true, Calibrator.MIN_MAX, Set.of(), Set.of(),
+        return new OnnxQuantizeOptions(mode, mode == Mode.DYNAMIC || mode == Mode.STATIC || mode == Mode.INT8_WEIGHT, false, true,
+                mode == Mode.NF4 ? 64 : 32, true, Calibrator.MIN_MAX, Set.of(), Set.of(),
                 DEFAULT_FP16_KEEP_FLOAT, Long.MAX_VALUE, true);
     }
 

@@ -38,19 +38,31 @@ public record OnnxVerification(List<String> problems, Map<String, OutputFidelity
 
     public double throughputQuantized() { return samplesPerRun * 1000.0 / quantizedMs; }
 
-    /** Runs both models on {@code batches} ({@code timedRuns} timed passes over them after a warm-up). */
+    /**
+     * Runs both models on {@code batches} ({@code timedRuns} timed passes over them after a warm-up). The
+     * models are loaded one after the other, never both at once, so that a large model and its quantized
+     * copy need not fit in memory together; only their outputs are kept.
+     */
     public static OnnxVerification check(Path original, Path quantized, List<Map<String, HostTensor>> batches, int timedRuns) {
         List<String> problems = new ArrayList<>();
         Map<String, Acc> acc = new LinkedHashMap<>();
+        List<Map<String, OrtRunner.Output>> expected = new ArrayList<>();
+        List<String> originalOutputs, originalInputs;
         double origMs, quantMs;
-        try (OrtRunner a = new OrtRunner(original); OrtRunner b = new OrtRunner(quantized)) {
-            if (!a.outputNames().equals(b.outputNames())) problems.add("outputs " + b.outputNames() + " differ from the original's " + a.outputNames());
-            if (!a.inputNames().equals(b.inputNames()) && !new java.util.HashSet<>(a.inputNames()).equals(new java.util.HashSet<>(b.inputNames()))) {
-                problems.add("inputs " + b.inputNames() + " differ from the original's " + a.inputNames());
+        try (OrtRunner a = new OrtRunner(original)) {
+            originalOutputs = a.outputNames();
+            originalInputs = a.inputNames();
+            for (Map<String, HostTensor> batch : batches) expected.add(a.run(batch));
+            origMs = time(a, batches, timedRuns);
+        }
+        try (OrtRunner b = new OrtRunner(quantized)) {
+            if (!originalOutputs.equals(b.outputNames())) problems.add("outputs " + b.outputNames() + " differ from the original's " + originalOutputs);
+            if (!new java.util.HashSet<>(originalInputs).equals(new java.util.HashSet<>(b.inputNames()))) {
+                problems.add("inputs " + b.inputNames() + " differ from the original's " + originalInputs);
             }
-            for (Map<String, HostTensor> batch : batches) {
-                Map<String, OrtRunner.Output> ra = a.run(batch);
-                Map<String, OrtRunner.Output> rb = b.run(batch);
+            for (int i = 0; i < batches.size(); i++) {
+                Map<String, OrtRunner.Output> ra = expected.get(i);
+                Map<String, OrtRunner.Output> rb = b.run(batches.get(i));
                 for (var e : ra.entrySet()) {
                     OrtRunner.Output x = e.getValue(), y = rb.get(e.getKey());
                     if (y == null) continue;
@@ -64,7 +76,6 @@ public record OnnxVerification(List<String> problems, Map<String, OutputFidelity
                     }
                 }
             }
-            origMs = time(a, batches, timedRuns);
             quantMs = time(b, batches, timedRuns);
         }
         Map<String, OutputFidelity> fid = new LinkedHashMap<>();

@@ -46,6 +46,28 @@ class MiniLmHeadToHeadTest {
         assertThat(r.outputBytes()).isLessThan(r.inputBytes() / 2);
     }
 
+    @Test void int8WeightOnlyStaysCloseToFp32AtAQuarterOfTheSize() throws Exception {
+        OnnxQuantizer.Result r = run(OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.INT8_WEIGHT), List.of(SENTENCES), "w8.onnx");
+        double cos = MiniLm.meanCosine(MiniLm.embed(MiniLm.fp32(), SENTENCES), MiniLm.embed(r.output(), SENTENCES));
+        System.out.printf("int8 weight-only: %d bytes cos %.6f, %.1f ms vs FP32 %.1f ms%n", r.outputBytes(), cos, r.verification().quantizedMs(),
+                r.verification().originalMs());
+        assertThat(cos).isGreaterThan(0.999);
+        assertThat(r.outputBytes()).isLessThan(r.inputBytes() * 3 / 10);
+        assertThat(r.report().quantizedCount()).isGreaterThanOrEqualTo(36);
+        assertThat(r.report().notes()).anySatisfy(n -> assertThat(n).contains("raised to 13"));
+    }
+
+    @Test void nf4RunsAsMatMulBnb4AndStaysClose() throws Exception {
+        OnnxQuantizer.Result r = run(OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.NF4), List.of(SENTENCES), "nf4.onnx");
+        double cos = MiniLm.meanCosine(MiniLm.embed(MiniLm.fp32(), SENTENCES), MiniLm.embed(r.output(), SENTENCES));
+        System.out.printf("nf4 block 64: %d bytes cos %.5f, %.1f ms vs FP32 %.1f ms%n", r.outputBytes(), cos, r.verification().quantizedMs(),
+                r.verification().originalMs());
+        assertThat(cos).isGreaterThan(0.95);
+        assertThat(r.outputBytes()).isLessThan(r.inputBytes() / 4);
+        assertThat(r.report().entries()).filteredOn(e -> e.opType().equals("MatMul") && e.quantized()).hasSizeGreaterThanOrEqualTo(36)
+                .allSatisfy(e -> assertThat(e.detail()).contains("MatMulBnb4"));
+    }
+
     @Test void fp16LoadsAndRunsWithFloat32Interface() {
         OnnxQuantizer.Result r = run(OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.FP16), List.of(SENTENCES), "fp16.onnx");
         double cos = MiniLm.meanCosine(MiniLm.embed(MiniLm.fp32(), SENTENCES), MiniLm.embed(r.output(), SENTENCES));

@@ -100,6 +100,34 @@ final class TinyModels {
         return model(g, 13);
     }
 
+    /**
+     * x [B, S, k] → MatMul(w [k, n]) → h; x2 [M, k2] → Gemm(w2, c2, alpha 0.5, beta 2, transB as given) → g.
+     * Two weights of odd sizes so that blocked formats see short and row-crossing blocks.
+     */
+    static ModelProto linearAndGemm(long seed, int k, int n, int k2, int n2, boolean transB, int opset) {
+        Random rnd = new Random(seed);
+        GraphProto g = GraphProto.newBuilder().setName("linear")
+                .addInput(value("x", 1, "B", "S", k)).addInput(value("x2", 1, "M", k2))
+                .addOutput(value("h", 1, "B", "S", n)).addOutput(value("g", 1, "M", n2))
+                .addInitializer(floats("w", rnd, 0.2f, k, n))
+                .addInitializer(transB ? floats("w2", rnd, 0.1f, n2, k2) : floats("w2", rnd, 0.1f, k2, n2))
+                .addInitializer(floats("c2", rnd, 0.5f, n2))
+                .addNode(node("MatMul", "mm", List.of("x", "w"), List.of("h")))
+                .addNode(node("Gemm", "gemm", List.of("x2", "w2", "c2"), List.of("g"), i("transB", transB ? 1 : 0),
+                        AttributeProto.newBuilder().setName("alpha").setType(AttributeProto.AttributeType.FLOAT).setF(0.5f).build(),
+                        AttributeProto.newBuilder().setName("beta").setType(AttributeProto.AttributeType.FLOAT).setF(2f).build()))
+                .build();
+        return model(g, opset);
+    }
+
+    static Map<String, HostTensor> linearInputs(long seed, int k, int k2) {
+        Random rnd = new Random(seed);
+        float[] x = new float[2 * 5 * k], x2 = new float[3 * k2];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        for (int i = 0; i < x2.length; i++) x2[i] = (float) rnd.nextGaussian();
+        return Map.of("x", HostTensor.ofFloats("x", new long[] {2, 5, k}, x), "x2", HostTensor.ofFloats("x2", new long[] {3, k2}, x2));
+    }
+
     static void write(ModelProto m, Path out) {
         OnnxWriter.write(m, t -> null, out, OnnxWriter.Options.inline(), List.of());
     }
