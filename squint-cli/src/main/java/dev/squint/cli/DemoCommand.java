@@ -4,7 +4,10 @@ import dev.squint.compare.Demo;
 import dev.squint.compare.DemoListener;
 import dev.squint.compare.DemoOptions;
 import dev.squint.compare.DemoRow;
+import dev.squint.core.SquintException;
 import dev.squint.report.FormatRow;
+import dev.squint.report.Reports;
+import dev.squint.report.VerdictPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -60,6 +63,11 @@ final class DemoCommand implements Callable<Integer> {
             description = "Least seconds each row's speed is timed over (default ${DEFAULT-VALUE}).")
     double seconds;
 
+    @Option(names = "--memory-budget", paramLabel = "MB", description = "Also answer: which row to pick when at most this many MB (10^6 bytes) of peak memory are available.")
+    Double memoryBudget;
+
+    @CommandLine.Mixin ReportOptions reports;
+
     @Option(names = "--model", paramLabel = "MODEL", defaultValue = "all-minilm-l6-v2", hidden = true,
             description = "FP32 BERT ONNX export to start from (tokenizer.json beside it).")
     String model;
@@ -67,15 +75,21 @@ final class DemoCommand implements Callable<Integer> {
     @Override public Integer call() {
         Path base = ModelAliases.resolve(model);
         Optional<Path> reference = model.equals("all-minilm-l6-v2") ? referenceModel() : Optional.empty();
+        VerdictPolicy policy = VerdictPolicy.defaults();
+        if (memoryBudget != null) {
+            if (!(memoryBudget > 0)) throw new SquintException("--memory-budget must be a positive number of MB, got " + memoryBudget);
+            policy = policy.withMemoryBudget((long) (memoryBudget * 1e6));
+        }
         DemoOptions o = new DemoOptions(base, reference, out, threads == null ? Runtime.getRuntime().availableProcessors() : threads,
-                Optional.ofNullable(sts), stsPairs, Optional.ofNullable(sentences), DemoRow.parse(rows), seconds);
+                Optional.ofNullable(sts), stsPairs, Optional.ofNullable(sentences), DemoRow.parse(rows), seconds, policy);
         Demo.Result r;
         try (ProgressListener listener = new ProgressListener()) {
             r = Demo.run(o, listener);
         }
         PrintWriter pw = spec.commandLine().getOut();
-        pw.print(DemoTable.text(r.report()));
+        pw.print(Reports.terminal(r.report()));
         pw.flush();
+        reports.write(r.report(), pw, List.of(base));
         PrintWriter err = spec.commandLine().getErr();
         r.failures().forEach((row, why) -> err.println("squint demo: " + row.label() + " failed: " + why));
         err.flush();

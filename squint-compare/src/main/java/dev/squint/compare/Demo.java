@@ -28,6 +28,7 @@ import dev.squint.quantize.onnx.OnnxQuantizer;
 import dev.squint.report.ComparisonReport;
 import dev.squint.report.FormatRow;
 import dev.squint.report.Metric;
+import dev.squint.report.Verdicts;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -125,10 +126,12 @@ public final class Demo {
         listener.planned(options.rows());
         List<FormatRow> rows = new ArrayList<>();
         Map<DemoRow, String> failures = new LinkedHashMap<>();
+        Map<DemoRow, Double> seconds = new LinkedHashMap<>();
         try (RowParallel pool = new RowParallel(options.threads())) {
             for (DemoRow row : options.rows()) {
                 FormatRow result;
                 String failure = null;
+                long rowStart = System.nanoTime();
                 try {
                     result = runRow(row, pool);
                 } catch (RuntimeException e) {
@@ -138,15 +141,16 @@ public final class Demo {
                     result = failedRow(row, failure);
                 }
                 rows.add(result);
+                seconds.put(row, (System.nanoTime() - rowStart) / 1e9);
                 listener.finished(row, result, failure);
             }
         } finally {
             deleteQuietly(ggufF32);
         }
-        Map<String, String> env = environment(corpus, started, wallStart, cpuStart, loadBefore);
+        Map<String, String> env = environment(corpus, started, wallStart, cpuStart, loadBefore, seconds);
         ComparisonReport report = new ComparisonReport("squint demo: " + stem + " in every format", stem, "encoder",
                 "mean cosine similarity to FP32 embeddings", "sentences/s", rows, List.of(), env);
-        return new Result(report, failures, options.out());
+        return new Result(Verdicts.withComputedVerdicts(report, options.policy()), failures, options.out());
     }
 
     // ---- preparation: tokens, reference embeddings ----
@@ -242,23 +246,23 @@ public final class Demo {
             case ORT_INT8_REFERENCE -> {
                 Path q = options.reference().orElseThrow(() -> new SquintException("no -q reference model was given"));
                 notes.add("not written by squint: ONNX Runtime's quantize_dynamic output, shipped by langchain4j");
-                yield new Produced(q, "ONNX int8 MatMulInteger (ONNX Runtime quantize_dynamic)");
+                yield new Produced(q, "ONNX int8 MatMulInteger");
             }
-            case FP16 -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.FP16), "fp16",
-                    "ONNX float16 (numerically sensitive ops kept float32)", notes);
+            case FP16 -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.FP16), "fp16", "ONNX float16", notes);
+            case INT8_WEIGHT -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.INT8_WEIGHT), "int8-weight",
+                    "ONNX int8 weights, per channel", notes);
             case INT8_DYNAMIC -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.DYNAMIC), "int8-dynamic",
-                    "ONNX int8 MatMulInteger, per-channel weights (W8A8)", notes);
+                    "ONNX int8 MatMulInteger", notes);
             case INT8_STATIC -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.STATIC), "int8-static",
-                    "ONNX int8 QDQ, calibrated (min-max, " + calibrationCount() + " sentences)", notes);
-            case INT4 -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.INT4), "int4",
-                    "ONNX MatMulNBits 4-bit, blocks of 32, symmetric", notes);
-            case INT8_WEIGHT, NF4 -> throw new SquintException("this build of squint has no " + row.label() + " ONNX pass yet");
+                    "ONNX int8 QDQ, calibrated", notes);
+            case INT4 -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.INT4), "int4", "ONNX MatMulNBits 4-bit, g32", notes);
+            case NF4 -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.NF4), "nf4", "ONNX MatMulBnb4 NF4, g64", notes);
             case BF16 -> {
                 Path out = options.out().resolve(stem + "-bf16.gguf");
                 listener.step(row, "writing " + out.getFileName());
                 GgufConverter.convert(ConvertOptions.of(options.model(), out).withOutType(OutType.BF16));
-                notes.add("GGUF, not ONNX: ONNX Runtime's CPU provider has almost no bfloat16 kernels");
-                yield new Produced(out, "GGUF BF16 (bert)");
+                notes.add("BF16 as GGUF for squint's engine (llama.cpp runs it too): ONNX Runtime's CPU provider has almost no bfloat16 kernels");
+                yield new Produced(out, "GGUF BF16");
             }
             case Q8_0 -> gguf(row, QuantType.Q8_0, notes);
             case Q5_K_M -> gguf(row, QuantType.Q5_K_M, notes);
@@ -282,12 +286,33 @@ public final class Demo {
         listener.step(row, "writing " + out.getFileName());
         List<Map<String, HostTensor>> data = o.mode() == OnnxQuantizeOptions.Mode.STATIC ? calibration : calibration.subList(0, 1);
         OnnxQuantizer.Result r = OnnxQuantizer.quantize(options.model(), out, o, data, 1);
-        OnnxQuantizeReport rep = r.report();
-        if (!rep.keptFloat().isEmpty() || rep.quantizedCount() > 0) {
-            notes.add(rep.quantizedCount() + " nodes converted, " + rep.keptFloat().size() + " kept float32");
-        }
+        passNote(o, r.report()).ifPresent(notes::add);
         for (String problem : r.verification().problems()) notes.add("ONNX Runtime check: " + problem);
         return new Produced(out, format);
+    }
+
+    /** What a pass converted, by op type ("MatMul ×36, Gather ×1"), and how many float nodes it left. */
+    static Optional<String> passNote(OnnxQuantizeOptions o, OnnxQuantizeReport rep) {
+        Map<String, Integer> byOp = new TreeMap<>();
+        List<String> whole = new ArrayList<>();
+        for (OnnxQuantizeReport.Entry e : rep.entries()) {
+            if (!e.quantized()) continue;
+            if (e.opType().equals("*")) whole.add(e.detail()); // a graph-wide pass (FP16) describes itself
+            else byOp.merge(e.opType(), 1, Integer::sum);
+        }
+        List<String> parts = new ArrayList<>(whole);
+        if (!byOp.isEmpty()) {
+            StringBuilder sb = new StringBuilder("converted ");
+            byOp.forEach((op, n) -> sb.append(sb.length() > 10 ? ", " : "").append(op).append(" ×").append(n));
+            parts.add(sb.toString());
+        }
+        if (o.mode() == OnnxQuantizeOptions.Mode.STATIC) parts.add(calibratorName(o) + " calibration on built-in sentences");
+        if (parts.isEmpty()) return Optional.empty();
+        return Optional.of(String.join("; ", parts) + "; " + rep.keptFloat().size() + " nodes left in float");
+    }
+
+    private static String calibratorName(OnnxQuantizeOptions o) {
+        return o.calibrator().name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** A GGUF mix quantized from one F32 conversion of the ONNX export (made on first use, deleted at the end). */
@@ -372,7 +397,8 @@ public final class Demo {
 
     // ---- environment ----
 
-    private Map<String, String> environment(DemoCorpus corpus, Instant started, long wallStart, long cpuStart, String loadBefore) {
+    private Map<String, String> environment(DemoCorpus corpus, Instant started, long wallStart, long cpuStart, String loadBefore,
+                                            Map<DemoRow, Double> seconds) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("model", options.model().getFileName().toString());
         env.put("machine", cpuName() + ", " + Runtime.getRuntime().availableProcessors() + " processors");
@@ -393,6 +419,9 @@ public final class Demo {
         env.put("calibration", calibrationCount() + " built-in sentences, disjoint from the built-in evaluation sentences");
         env.put("output", options.out().toAbsolutePath().normalize().toString());
         env.put("load average", "before " + loadBefore + ", after " + loadAverage() + " (1/5/15 min; a busy machine slows every row)");
+        StringBuilder times = new StringBuilder();
+        seconds.forEach((row, t) -> times.append(times.isEmpty() ? "" : ", ").append(row.label()).append(String.format(Locale.ROOT, " %.1f s", t)));
+        env.put("time per row", times + " (writing the file, loading, measuring)");
         env.put("date", started.truncatedTo(ChronoUnit.SECONDS).toString());
         double wall = (System.nanoTime() - wallStart) / 1e9;
         long cpu = processCpuNanos();

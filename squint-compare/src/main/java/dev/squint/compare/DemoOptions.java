@@ -1,6 +1,7 @@
 package dev.squint.compare;
 
 import dev.squint.core.SquintException;
+import dev.squint.report.VerdictPolicy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,9 +23,10 @@ import java.util.Optional;
  * @param sentences    one sentence a line to measure fidelity and speed on; empty: the built-in corpus
  * @param rows         rows to produce, FP32 (the base) first
  * @param speedSeconds least wall-clock seconds each row's speed is timed over
+ * @param policy       the thresholds the verdicts under the table are computed with
  */
 public record DemoOptions(Path model, Optional<Path> reference, Path out, int threads, Optional<Path> sts, int stsPairs,
-                          Optional<Path> sentences, List<DemoRow> rows, double speedSeconds) {
+                          Optional<Path> sentences, List<DemoRow> rows, double speedSeconds, VerdictPolicy policy) {
     public static final int DEFAULT_STS_PAIRS = 200;
     public static final double DEFAULT_SPEED_SECONDS = 2.0;
 
@@ -45,6 +47,7 @@ public record DemoOptions(Path model, Optional<Path> reference, Path out, int th
             if (!Files.isRegularFile(f)) throw new SquintException(f + ": no such sentences file");
         });
         if (!(speedSeconds > 0) || speedSeconds > 600) throw new SquintException("--seconds must be in (0, 600], got " + speedSeconds);
+        Objects.requireNonNull(policy, "policy");
         rows = List.copyOf(rows);
         if (rows.isEmpty() || rows.getFirst() != DemoRow.FP32) throw new IllegalArgumentException("the FP32 base must be the first row: " + rows);
     }
@@ -52,26 +55,30 @@ public record DemoOptions(Path model, Optional<Path> reference, Path out, int th
     /** Every row, the built-in sentences, all processors, no STS. */
     public static DemoOptions of(Path model, Optional<Path> reference, Path out) {
         return new DemoOptions(model, reference, out, Runtime.getRuntime().availableProcessors(), Optional.empty(), DEFAULT_STS_PAIRS,
-                Optional.empty(), List.of(DemoRow.values()), DEFAULT_SPEED_SECONDS);
+                Optional.empty(), List.of(DemoRow.values()), DEFAULT_SPEED_SECONDS, VerdictPolicy.defaults());
     }
 
     public DemoOptions withRows(List<DemoRow> r) {
-        return new DemoOptions(model, reference, out, threads, sts, stsPairs, sentences, r, speedSeconds);
+        return new DemoOptions(model, reference, out, threads, sts, stsPairs, sentences, r, speedSeconds, policy);
     }
 
     public DemoOptions withThreads(int n) {
-        return new DemoOptions(model, reference, out, n, sts, stsPairs, sentences, rows, speedSeconds);
+        return new DemoOptions(model, reference, out, n, sts, stsPairs, sentences, rows, speedSeconds, policy);
     }
 
     public DemoOptions withSts(Path file, int pairs) {
-        return new DemoOptions(model, reference, out, threads, Optional.of(file), pairs, sentences, rows, speedSeconds);
+        return new DemoOptions(model, reference, out, threads, Optional.of(file), pairs, sentences, rows, speedSeconds, policy);
     }
 
     public DemoOptions withSentences(Path file) {
-        return new DemoOptions(model, reference, out, threads, sts, stsPairs, Optional.of(file), rows, speedSeconds);
+        return new DemoOptions(model, reference, out, threads, sts, stsPairs, Optional.of(file), rows, speedSeconds, policy);
+    }
+
+    public DemoOptions withPolicy(VerdictPolicy p) {
+        return new DemoOptions(model, reference, out, threads, sts, stsPairs, sentences, rows, speedSeconds, p);
     }
 
     public DemoOptions withSpeedSeconds(double s) {
-        return new DemoOptions(model, reference, out, threads, sts, stsPairs, sentences, rows, s);
+        return new DemoOptions(model, reference, out, threads, sts, stsPairs, sentences, rows, s, policy);
     }
 }
