@@ -126,12 +126,12 @@ public final class Demo {
         listener.planned(options.rows());
         List<FormatRow> rows = new ArrayList<>();
         Map<DemoRow, String> failures = new LinkedHashMap<>();
-        Map<DemoRow, Double> seconds = new LinkedHashMap<>();
+        Map<DemoRow, double[]> seconds = new LinkedHashMap<>(); // wall, CPU
         try (RowParallel pool = new RowParallel(options.threads())) {
             for (DemoRow row : options.rows()) {
                 FormatRow result;
                 String failure = null;
-                long rowStart = System.nanoTime();
+                long rowStart = System.nanoTime(), rowCpu = processCpuNanos();
                 try {
                     result = runRow(row, pool);
                 } catch (RuntimeException e) {
@@ -141,7 +141,7 @@ public final class Demo {
                     result = failedRow(row, failure);
                 }
                 rows.add(result);
-                seconds.put(row, (System.nanoTime() - rowStart) / 1e9);
+                seconds.put(row, new double[]{(System.nanoTime() - rowStart) / 1e9, (processCpuNanos() - rowCpu) / 1e9});
                 listener.finished(row, result, failure);
             }
         } finally {
@@ -398,7 +398,7 @@ public final class Demo {
     // ---- environment ----
 
     private Map<String, String> environment(DemoCorpus corpus, Instant started, long wallStart, long cpuStart, String loadBefore,
-                                            Map<DemoRow, Double> seconds) {
+                                            Map<DemoRow, double[]> seconds) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("model", options.model().getFileName().toString());
         env.put("machine", cpuName() + ", " + Runtime.getRuntime().availableProcessors() + " processors");
@@ -420,8 +420,9 @@ public final class Demo {
         env.put("output", options.out().toAbsolutePath().normalize().toString());
         env.put("load average", "before " + loadBefore + ", after " + loadAverage() + " (1/5/15 min; a busy machine slows every row)");
         StringBuilder times = new StringBuilder();
-        seconds.forEach((row, t) -> times.append(times.isEmpty() ? "" : ", ").append(row.label()).append(String.format(Locale.ROOT, " %.1f s", t)));
-        env.put("time per row", times + " (writing the file, loading, measuring)");
+        seconds.forEach((row, t) -> times.append(times.isEmpty() ? "" : ", ").append(row.label())
+                .append(String.format(Locale.ROOT, " %.1f s (%.1f s CPU)", t[0], t[1])));
+        env.put("time per row", times + " — writing the file, loading and measuring it; CPU is this process's");
         env.put("date", started.truncatedTo(ChronoUnit.SECONDS).toString());
         double wall = (System.nanoTime() - wallStart) / 1e9;
         long cpu = processCpuNanos();
