@@ -246,4 +246,23 @@ class ReportsTest {
             assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".tmp-"));
         }
     }
+
+    @Test
+    void metricColumnsFollowFirstAppearanceAndSayWhichWayIsBetter() {
+        Metric ppl = new Metric("perplexity", "perplexity", 6.21, Metric.Direction.LOWER, "");
+        Metric kl = new Metric("kl_mean", "mean KL", 0.00042, Metric.Direction.LOWER, "nats");
+        FormatRow base = new FormatRow("F32", "GGUF F32", "squint engine", Optional.empty(), 1_100_000, 32, 1.0, List.of(ppl),
+                900, -1, List.of(), false);
+        FormatRow q4 = new FormatRow("Q4_0", "GGUF Q4_0", "squint engine", Optional.empty(), 310_000, 4.5, 0.97,
+                List.of(new Metric("perplexity", "perplexity", 6.40, Metric.Direction.LOWER, ""), kl), 1500, -1, List.of(), false);
+        ComparisonReport r = new ComparisonReport("stories260K", "stories260K", "decoder", "perplexity", "tokens/s",
+                List.of(base, q4), List.of(), Map.of());
+        String header = tableLines(Reports.terminal(r)).get(0);
+        assertThat(header).contains("perplexity ↓").contains("mean KL (nats) ↓").contains("tokens/s");
+        assertThat(header.indexOf("perplexity")).isLessThan(header.indexOf("mean KL"));
+        String q4line = tableLines(Reports.terminal(r)).get(3);
+        assertThat(q4line).contains("0.310").contains("3.55×").contains("6.400").contains("4.20e-04").contains("1.67×");
+        String baseLine = tableLines(Reports.terminal(r)).get(2);
+        assertThat(baseLine).contains("6.210").contains("—"); // the base has no KL to itself
+    }
 }
