@@ -23,7 +23,7 @@ import java.util.Set;
 
 /**
  * all-MiniLM-L6-v2 in ONNX Runtime: FP32, ONNX Runtime's own int8 (-q) and squint's dynamic INT8,
- * static INT8, INT4 and FP16 — file size, mean cosine of sentence embeddings to FP32, STS-benchmark
+ * static INT8, INT4, FP16, INT8 weight-only and NF4 — file size, mean cosine of sentence embeddings to FP32, STS-benchmark
  * test Spearman, and latency/throughput at batch 32. Not a test: prints a table.
  *
  * <p>Usage: {@code OnnxQuantizeBench MODELS_DIR SHARED_DIR WORK_DIR} (MODELS_DIR holds
@@ -60,6 +60,8 @@ public final class OnnxQuantizeBench {
                 quantize(fp32, work.resolve("static-unfused.onnx"), OnnxQuantizeOptions.of(Mode.STATIC).withFuseQdq(false), calib));
         variants.put("squint int4 (block 32)", quantize(fp32, work.resolve("int4.onnx"), OnnxQuantizeOptions.of(Mode.INT4), calib));
         variants.put("squint fp16", quantize(fp32, work.resolve("fp16.onnx"), OnnxQuantizeOptions.of(Mode.FP16), calib));
+        variants.put("squint int8 weight-only", quantize(fp32, work.resolve("int8-weight.onnx"), OnnxQuantizeOptions.of(Mode.INT8_WEIGHT), calib));
+        variants.put("squint nf4 (block 64)", quantize(fp32, work.resolve("nf4.onnx"), OnnxQuantizeOptions.of(Mode.NF4), calib));
 
         List<String> sentences = new ArrayList<>();
         for (String[] s : sts) { sentences.add(s[1]); sentences.add(s[2]); }

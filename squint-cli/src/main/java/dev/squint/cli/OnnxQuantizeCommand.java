@@ -72,6 +72,9 @@ final class OnnxQuantizeCommand implements Callable<Integer> {
             description = "Static: let ONNX Runtime fuse QDQ into QLinear ops (faster, less exact; default on).")
     boolean qdqFusion;
     @Option(names = "--reduce-range", description = "7-bit weights, for CPUs without VNNI.") boolean reduceRange;
+    @Option(names = "--smooth", paramLabel = "ALPHA",
+            description = "Dynamic: SmoothQuant migration strength in [0, 1] (0 = off), channel maxima from --calibration (or seeded synthetic inputs).")
+    Float smooth;
     @Option(names = "--unsigned-weights", description = "uint8 asymmetric weights instead of int8 symmetric (dynamic).") boolean unsignedWeights;
     @Option(names = "--block-size", description = "INT4 block size: 32, 64 or 128 (default 32); NF4 absmax block: 16, 32, 64, 128 or 256 (default 64).")
     Integer blockSize;
@@ -147,6 +150,11 @@ final class OnnxQuantizeCommand implements Callable<Integer> {
                 .withSymmetric(!asymmetric).withCalibrator(c)
                 .withInclude(new LinkedHashSet<>(include)).withExclude(new LinkedHashSet<>(exclude)).withFuseQdq(qdqFusion);
         if (blockSize != null) o = o.withBlockSize(blockSize);
+        if (smooth != null) {
+            if (m != Mode.DYNAMIC) throw new SquintException("--smooth applies to --mode dynamic only");
+            if (!(smooth >= 0 && smooth <= 1)) throw new SquintException("--smooth must be in [0, 1], not " + smooth);
+            o = o.withSmoothing(smooth);
+        }
         if (perChannel != null) o = o.withPerChannel(perChannel);
         if (keepFloat != null) o = o.withFp16KeepFloat(Set.copyOf(keepFloat));
         if (externalData != null) o = o.withExternalDataThreshold(externalData);

@@ -73,6 +73,12 @@ class OnnxQuantizeCommandTest {
         run = CliRun.of("quantize", m, o, "--mode", "int8-weight", "--unsigned-weights");
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.err()).contains("int8-weight");
+        run = CliRun.of("quantize", m, o, "--mode", "nf4", "--smooth", "0.5");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--smooth");
+        run = CliRun.of("quantize", m, o, "--mode", "dynamic", "--smooth", "2");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--smooth");
         run = CliRun.of("quantize", m, o, "--mode", "int4", "--block-size", "256");
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(dir.resolve("x.onnx")).doesNotExist();

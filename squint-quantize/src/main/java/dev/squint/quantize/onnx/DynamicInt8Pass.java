@@ -30,35 +30,44 @@ import static dev.squint.quantize.onnx.OnnxGraphEditor.node;
 final class DynamicInt8Pass {
     private DynamicInt8Pass() {}
 
-    static void run(OnnxGraphEditor g, OnnxQuantizeOptions o, OnnxQuantizeReport report) {
+    static void run(OnnxGraphEditor g, OnnxQuantizeOptions o, List<Map<String, HostTensor>> calibration, OnnxQuantizeReport report) {
         if (g.opset() < 11) {
             report.note("opset " + g.opset() + " raised to 11 for DynamicQuantizeLinear");
         }
         g.requireOpset("", 11);
-        List<NodeProto> out = new ArrayList<>(g.nodes.size() + 64);
-        Map<String, String[]> dql = new HashMap<>(); // activation -> {q, scale, zp}
-        for (NodeProto n : g.nodes) {
+        Map<Integer, String> vetoes = new HashMap<>();
+        for (int i = 0; i < g.nodes.size(); i++) {
+            NodeProto n = g.nodes.get(i);
             String op = n.getOpType();
-            boolean candidate = n.getDomain().isEmpty() && (op.equals("MatMul") || op.equals("Gemm") || op.equals("Gather"));
-            if (!candidate) {
-                out.add(n);
-                continue;
-            }
+            if (!n.getDomain().isEmpty() || !(op.equals("MatMul") || op.equals("Gemm") || op.equals("Gather"))) continue;
             String veto = o.selectionVeto(n.getName(), op);
             if (veto == null) veto = switch (op) {
                 case "MatMul", "Gemm" -> matmulVeto(g, n);
                 default -> gatherVeto(g, n);
             };
-            if (veto != null) {
-                report.keptFloat(n.getName(), op, veto);
+            vetoes.put(i, veto == null ? "" : veto);
+        }
+        Smoothing smoothing = o.smoothing() > 0 ? Smoothing.plan(g, o.smoothing(), vetoes, calibration, report) : Smoothing.NONE;
+        List<NodeProto> out = new ArrayList<>(g.nodes.size() + 64);
+        Map<String, String[]> dql = new HashMap<>(); // activation -> {q, scale, zp}
+        for (int i = 0; i < g.nodes.size(); i++) {
+            NodeProto n = g.nodes.get(i);
+            String veto = vetoes.get(i);
+            if (veto == null) {
+                out.add(smoothing.rewriteProducer(g, n));
+                continue;
+            }
+            if (!veto.isEmpty()) {
+                report.keptFloat(n.getName(), n.getOpType(), veto);
                 out.add(n);
                 continue;
             }
-            if (op.equals("Gather")) gather(g, o, n, out, report);
-            else matmul(g, o, n, out, dql, report);
+            if (n.getOpType().equals("Gather")) gather(g, o, n, out, report);
+            else matmul(g, o, n, smoothing.input(g, n.getInput(0), out), smoothing.factors(n.getInput(0)), out, dql, report);
         }
         g.nodes.clear();
         g.nodes.addAll(out);
+        if (smoothing != Smoothing.NONE) g.removeUnusedConstantNodes(); // constants the smoothing folded into new initializers
         g.removeUnusedInitializers();
     }
 
@@ -87,7 +96,11 @@ final class DynamicInt8Pass {
         return null;
     }
 
-    private static void matmul(OnnxGraphEditor g, OnnxQuantizeOptions o, NodeProto n, List<NodeProto> out,
+    /**
+     * @param a         the activation the node reads (its input A, or A divided by the smoothing factors)
+     * @param rowScales smoothing factors to multiply the weight's rows (input channels) by, or null
+     */
+    private static void matmul(OnnxGraphEditor g, OnnxQuantizeOptions o, NodeProto n, String a, float[] rowScales, List<NodeProto> out,
                                Map<String, String[]> dql, OnnxQuantizeReport report) {
         String base = n.getName().isEmpty() ? n.getOutput(0) : n.getName();
         String wName = n.getInput(1);
@@ -99,6 +112,7 @@ final class DynamicInt8Pass {
             w = WeightQuant.transpose(w, k, cols);
             int t = k; k = cols; cols = t;
         }
+        if (rowScales != null) for (int r = 0; r < k; r++) for (int c = 0; c < cols; c++) w[r * cols + c] *= rowScales[r];
         float alpha = gemm ? OnnxGraphEditor.attrFloat(n, "alpha", 1f) : 1f;
         WeightQuant.Result q = WeightQuant.quantize(w, k, cols, o.perChannel(), 1, o.signedWeights(), o.reduceRange());
         String qName = g.addBytes(g.unique(wName + "_quantized"), q.signed() ? INT8 : UINT8, new long[] {k, cols}, q.q());
@@ -109,7 +123,6 @@ final class DynamicInt8Pass {
         String zpName = null;
         if (!q.signed()) zpName = g.addBytes(g.unique(wName + "_zero_point"), UINT8, vecDims, q.zeroPoints());
 
-        String a = n.getInput(0);
         String[] aq = dql.get(a);
         if (aq == null) {
             aq = new String[] {g.unique(a + "_quantized"), g.unique(a + "_scale"), g.unique(a + "_zero_point")};
@@ -140,7 +153,7 @@ final class DynamicInt8Pass {
         }
         report.quantized(n.getName(), n.getOpType(), (q.signed() ? "int8" : "uint8") + " weights "
                 + (o.perChannel() ? "per channel" : "per tensor") + (o.reduceRange() ? ", reduced range" : "")
-                + ", MatMulInteger [" + k + "x" + cols + "]");
+                + (rowScales != null ? ", smoothed" : "") + ", MatMulInteger [" + k + "x" + cols + "]");
     }
 
     static void gather(OnnxGraphEditor g, OnnxQuantizeOptions o, NodeProto n, List<NodeProto> out, OnnxQuantizeReport report) {

@@ -105,6 +105,9 @@ final class OnnxGraphEditor implements AutoCloseable {
         if (n > Integer.MAX_VALUE - 8) throw new SquintException("tensor '" + name + "' has too many elements to quantize at once");
         float[] out = new float[(int) n];
         MemorySegment.copy(seg, F32, 0, out, 0, out.length);
+        // A pass reads each weight once: let the kernel drop its pages from this process so that the resident
+        // size stays near one tensor, not the whole mapped model (they are read again from the file if needed).
+        if (seg.isMapped()) seg.unload();
         return out;
     }
 
@@ -159,6 +162,14 @@ final class OnnxGraphEditor implements AutoCloseable {
         for (NodeProto n : nodes) collectUses(n, used);
         for (ValueInfoProto v : outputs) used.add(v.getName());
         initializers.keySet().removeIf(k -> !used.contains(k));
+    }
+
+    /** Drops Constant nodes whose output no node or graph output reads. */
+    void removeUnusedConstantNodes() {
+        Set<String> used = new HashSet<>();
+        for (NodeProto n : nodes) collectUses(n, used);
+        for (ValueInfoProto v : outputs) used.add(v.getName());
+        nodes.removeIf(n -> n.getOpType().equals("Constant") && n.getDomain().isEmpty() && n.getOutputCount() == 1 && !used.contains(n.getOutput(0)));
     }
 
     private static void collectUses(NodeProto n, Set<String> used) {

@@ -23,11 +23,15 @@ import java.util.Set;
  *                        all-MiniLM-L6-v2, 64 STS calibration sentences, batch 8: fused 48 QLinearMatMul,
  *                        43 ms vs FP32's 80 ms, per-token cosine 0.914; unfused ORT runs the QDQ graph in float,
  *                        slower than FP32, cosine 0.993
+ * @param smoothing       dynamic INT8: SmoothQuant migration strength α in [0, 1] (0 = off). Each quantized
+ *                        activation is divided per channel by {@code s_j = max|X_j|^α / max|W_j,:|^(1-α)} and
+ *                        the weight rows multiplied by it (exact in float), so that a few outlier channels no
+ *                        longer set the per-tensor activation scale; channel maxima from the calibration data
  */
 public record OnnxQuantizeOptions(Mode mode, boolean perChannel, boolean reduceRange, boolean signedWeights, int blockSize,
                                   boolean symmetric, Calibrator calibrator, Set<String> includeNodes, Set<String> excludeNodes,
                                   Set<String> fp16KeepFloat, long externalDataThreshold,
-                                  boolean fuseQdq) {
+                                  boolean fuseQdq, float smoothing) {
 
     /**
      * FP16 weights and compute; DYNAMIC int8 (DynamicQuantizeLinear + MatMulInteger); STATIC int8 QDQ with
@@ -66,6 +70,7 @@ public record OnnxQuantizeOptions(Mode mode, boolean perChannel, boolean reduceR
         if (mode == Mode.INT8_WEIGHT && (!signedWeights || reduceRange)) {
             throw new IllegalArgumentException("weight-only INT8 stores symmetric int8 weights; unsigned weights and reduce-range belong to dynamic INT8");
         }
+        if (!(smoothing >= 0 && smoothing <= 1)) throw new IllegalArgumentException("smoothing α must be in [0, 1]: " + smoothing);
         if (externalDataThreshold < 0) throw new IllegalArgumentException("external data threshold must not be negative: " + externalDataThreshold);
         if (blockSize != 32 && blockSize != 64 && blockSize != 128 && blockSize != 16 && blockSize != 256) {
             throw new IllegalArgumentException("block size must be 16, 32, 64, 128 or 256: " + blockSize);
@@ -78,21 +83,23 @@ public record OnnxQuantizeOptions(Mode mode, boolean perChannel, boolean reduceR
     public static OnnxQuantizeOptions of(Mode mode) {
         return new OnnxQuantizeOptions(mode, mode == Mode.DYNAMIC || mode == Mode.STATIC || mode == Mode.INT8_WEIGHT, false, true,
                 mode == Mode.NF4 ? 64 : 32, true, Calibrator.MIN_MAX, Set.of(), Set.of(),
-                DEFAULT_FP16_KEEP_FLOAT, Long.MAX_VALUE, true);
+                DEFAULT_FP16_KEEP_FLOAT, Long.MAX_VALUE, true, 0f);
     }
 
-    public OnnxQuantizeOptions withPerChannel(boolean v) { return new OnnxQuantizeOptions(mode, v, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq); }
-    public OnnxQuantizeOptions withReduceRange(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, v, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq); }
-    public OnnxQuantizeOptions withSignedWeights(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, v, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq); }
-    public OnnxQuantizeOptions withBlockSize(int v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, v, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq); }
-    public OnnxQuantizeOptions withSymmetric(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, v, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq); }
-    public OnnxQuantizeOptions withCalibrator(Calibrator v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, v, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq); }
-    public OnnxQuantizeOptions withInclude(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, v, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq); }
-    public OnnxQuantizeOptions withExclude(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, v, fp16KeepFloat, externalDataThreshold, fuseQdq); }
-    public OnnxQuantizeOptions withFp16KeepFloat(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, v, externalDataThreshold, fuseQdq); }
-    public OnnxQuantizeOptions withExternalDataThreshold(long v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, v, fuseQdq); }
+    public OnnxQuantizeOptions withPerChannel(boolean v) { return new OnnxQuantizeOptions(mode, v, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
+    public OnnxQuantizeOptions withReduceRange(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, v, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
+    public OnnxQuantizeOptions withSignedWeights(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, v, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
+    public OnnxQuantizeOptions withBlockSize(int v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, v, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
+    public OnnxQuantizeOptions withSymmetric(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, v, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
+    public OnnxQuantizeOptions withCalibrator(Calibrator v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, v, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
+    public OnnxQuantizeOptions withInclude(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, v, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
+    public OnnxQuantizeOptions withExclude(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, v, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
+    public OnnxQuantizeOptions withFp16KeepFloat(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, v, externalDataThreshold, fuseQdq, smoothing); }
+    public OnnxQuantizeOptions withExternalDataThreshold(long v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, v, fuseQdq, smoothing); }
 
-    public OnnxQuantizeOptions withFuseQdq(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, v); }
+    public OnnxQuantizeOptions withSmoothing(float v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, v); }
+
+    public OnnxQuantizeOptions withFuseQdq(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, v, smoothing); }
 
     /** Whether the include/exclude lists let node {@code name} of {@code opType} be quantized; null if so, else why not. */
     String selectionVeto(String name, String opType) {

@@ -51,7 +51,7 @@ public final class OnnxQuantizer {
             for (Map<String, HostTensor> b : batches) CalibrationData.check(model.graph(), b);
             try (OnnxGraphEditor g = new OnnxGraphEditor(model)) {
                 switch (options.mode()) {
-                    case DYNAMIC -> DynamicInt8Pass.run(g, options, report);
+                    case DYNAMIC -> DynamicInt8Pass.run(g, options, batches, report);
                     case INT4 -> Int4Pass.run(g, options, report);
                     case FP16 -> Fp16Pass.run(g, options, report);
                     case INT8_WEIGHT -> WeightOnlyInt8Pass.run(g, options, report);

@@ -1,16 +1,8 @@
 package dev.squint.quantize.onnx;
 
-import dev.squint.core.SquintException;
-import dev.squint.formats.onnx.OnnxWriter;
-import dev.squint.formats.onnx.proto.ModelProto;
 import dev.squint.formats.onnx.proto.NodeProto;
-import dev.squint.formats.onnx.proto.TensorShapeProto;
-import dev.squint.formats.onnx.proto.TypeProto;
 import dev.squint.formats.onnx.proto.ValueInfoProto;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -257,50 +249,17 @@ final class StaticInt8Pass {
     /** Runs the calibration batches through a copy of the graph that outputs every activation in {@code names}. */
     private static Map<String, ActivationRanges> calibrate(OnnxGraphEditor g, Set<String> names, List<Map<String, HostTensor>> batches,
                                                            boolean histograms) {
-        ModelProto base = g.build();
-        Set<String> existing = new HashSet<>();
-        for (ValueInfoProto v : base.getGraph().getOutputList()) existing.add(v.getName());
-        var graph = base.getGraph().toBuilder();
-        for (String n : names) {
-            if (existing.contains(n)) continue;
-            graph.addOutput(ValueInfoProto.newBuilder().setName(n).setType(TypeProto.newBuilder()
-                    .setTensorType(TypeProto.Tensor.newBuilder().setElemType(FLOAT).setShape(TensorShapeProto.getDefaultInstance()).clearShape())));
-        }
-        ModelProto augmented = base.toBuilder().setGraph(graph).build();
-        Path dir = null;
-        try {
-            dir = Files.createTempDirectory("squint-calibration");
-            Path file = dir.resolve("calibration.onnx");
-            OnnxWriter.write(augmented, g.tensorData(), file, OnnxWriter.Options.inline(), g.source.files());
-            Map<String, ActivationRanges> stats = new HashMap<>();
-            try (OrtRunner r = new OrtRunner(file)) {
+        Map<String, ActivationRanges> stats = new HashMap<>();
+        try (ActivationProbe probe = new ActivationProbe(g, names)) {
+            for (Map<String, HostTensor> batch : batches) {
+                for (var e : probe.run(batch).entrySet()) stats.computeIfAbsent(e.getKey(), k -> new ActivationRanges()).observe(e.getValue().values());
+            }
+            if (histograms) {
                 for (Map<String, HostTensor> batch : batches) {
-                    for (var e : r.run(batch).entrySet()) {
-                        if (names.contains(e.getKey())) stats.computeIfAbsent(e.getKey(), k -> new ActivationRanges()).observe(e.getValue().values());
-                    }
-                }
-                if (histograms) {
-                    for (Map<String, HostTensor> batch : batches) {
-                        for (var e : r.run(batch).entrySet()) {
-                            ActivationRanges a = stats.get(e.getKey());
-                            if (a != null) a.histogram(e.getValue().values());
-                        }
-                    }
+                    for (var e : probe.run(batch).entrySet()) stats.get(e.getKey()).histogram(e.getValue().values());
                 }
             }
-            return stats;
-        } catch (IOException e) {
-            throw new SquintException("cannot write the calibration model: " + e.getMessage());
-        } finally {
-            if (dir != null) deleteTree(dir);
         }
-    }
-
-    private static void deleteTree(Path dir) {
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a leftover temp folder is harmless
-        }
+        return stats;
     }
 }
