@@ -15,7 +15,7 @@ import java.io.PrintWriter;
 @Command(name = "squint", mixinStandardHelpOptions = true, version = "squint 0.1.0",
         description = "Quantize models on the JVM, and measure what it cost.",
         subcommands = {InspectCommand.class, ConvertCommand.class, VerbDispatch.QuantizeVerb.class, RunCommand.class, VerbDispatch.EvalVerb.class,
-                VerbDispatch.BenchVerb.class, EmbedCommand.class, ImatrixCommand.class, CompareCommand.class, CommandLine.HelpCommand.class},
+                VerbDispatch.BenchVerb.class, EmbedCommand.class, ImatrixCommand.class, DemoCommand.class, CompareCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "MODEL arguments take a file, a Hugging Face folder or a bundled model alias: "
                 + ModelAliases.HELP,
                 "Exit codes: 0 ok, 2 bad input or usage (one line on stderr), 1 internal error.",

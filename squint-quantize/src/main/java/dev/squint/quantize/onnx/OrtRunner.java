@@ -29,9 +29,22 @@ public final class OrtRunner implements AutoCloseable {
     private final Path path;
 
     public OrtRunner(Path model) {
+        this(model, 0);
+    }
+
+    /**
+     * A session whose operators use {@code intraOpThreads} threads (0: ONNX Runtime's default, one per
+     * core), so its speed can be compared with another runtime's at the same thread count.
+     */
+    public OrtRunner(Path model, int intraOpThreads) {
+        if (intraOpThreads < 0) throw new IllegalArgumentException("intraOpThreads must be at least 0: " + intraOpThreads);
         this.path = model;
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (intraOpThreads > 0) {
+                so.setIntraOpNumThreads(intraOpThreads);
+                so.setInterOpNumThreads(1);
+            }
             session = env.createSession(model.toString(), so);
         } catch (OrtException e) {
             throw new SquintException(model + ": ONNX Runtime cannot load it: " + oneLine(e.getMessage()));
