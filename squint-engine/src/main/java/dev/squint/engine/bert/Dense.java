@@ -51,12 +51,25 @@ public interface Dense {
     /** The bias ({@code out} values), or null. */
     float[] bias();
 
+    /**
+     * Scratch for {@link Linear#forwardBatch}, one per calling thread: an encoder runs its projections one
+     * after the other on the caller's thread, so every projection of every model can share it.
+     */
+    ThreadLocal<Linear.BatchWorkspace> BATCH_WORKSPACE = ThreadLocal.withInitial(Linear.BatchWorkspace::new);
+
+    /**
+     * A projection in its stored (block-quantized) type. A batch of {@link Linear#MIN_BATCH} or more token rows
+     * runs tiled over tokens ({@link Linear#forwardBatch}: each weight block decoded once per batch), fewer
+     * run the per-token dots; both round the activations to the codec's activation type as ggml does.
+     */
     static Dense of(Linear linear, float[] bias, long weightBytes) {
         return new Dense() {
             @Override public int in() { return linear.in(); }
             @Override public int out() { return linear.out(); }
             @Override public String kind() { return linear.type().name(); }
-            @Override public void forward(float[] x, int tokens, float[] y, RowParallel threads) { linear.forward(x, tokens, y, threads); }
+            @Override public void forward(float[] x, int tokens, float[] y, RowParallel threads) {
+                linear.forwardBatch(x, tokens, y, threads, BATCH_WORKSPACE.get());
+            }
             @Override public void row(int j, float[] dst) { linear.row(j, dst); }
             @Override public long weightBytes() { return weightBytes; }
             @Override public float[] bias() { return bias; }
