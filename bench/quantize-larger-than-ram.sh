@@ -40,9 +40,7 @@ echo "RAM $((ram_kib / 1024)) MiB; model $(stat -c %s "$model") bytes apparent, 
 log="$(mktemp)"; summary="$(mktemp)"
 trap 'rm -f "$model" "$out" "$log" "$summary"' EXIT
 status=0
-/usr/bin/time -v "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx1g -XX:CompileCommand=quiet \
-  "-XX:CompileCommand=CompileThresholdScaling,jdk.incubator.vector.*::*,50.0" \
-  "-XX:CompileCommand=CompileThresholdScaling,jdk.internal.vm.vector.*::*,50.0" \
+/usr/bin/time -v "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx1g \
   -jar "$cli_jar" quantize --threads "${THREADS:-2}" "$model" "$out" "$type" >"$summary" 2>"$log" || status=$?
 if [ "$status" != 0 ]; then cat "$log" >&2; exit "$status"; fi
 grep -E '^(size|wrote)' "$summary" || true

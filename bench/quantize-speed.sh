@@ -52,15 +52,12 @@ peak_rss_kib() { # runs "$@", prints the wall seconds and peak RSS (KiB) on one 
   fi
 }
 
-# the launcher's JIT settings for Vector API warm-up (keep in step with ./squint, which explains them)
-vector_jit=(-XX:CompileCommand=quiet "-XX:CompileCommand=CompileThresholdScaling,jdk.incubator.vector.*::*,50.0"
-  "-XX:CompileCommand=CompileThresholdScaling,jdk.internal.vm.vector.*::*,50.0")
 echo "model: $(stat -c %s "$model") bytes, $weights weights; $threads threads; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 # CPU s (user+sys) shows how much of the 2 cores the job really got on a loaded machine
 printf "%-8s %10s %12s %10s %14s\n" type "wall s" "weights/s" "CPU s" "peak RSS MiB"
 for type in ${TYPES:-Q8_0 Q4_0 Q6_K Q4_K_M}; do
   read -r wall rss cpu < <(peak_rss_kib "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-      -Xmx768m "${vector_jit[@]}" ${SQUINT_JAVA_OPTS:-} -jar "$cli_jar" quantize --threads "$threads" "$model" "$out" "$type")
+      -Xmx768m ${SQUINT_JAVA_OPTS:-} -jar "$cli_jar" quantize --threads "$threads" "$model" "$out" "$type")
   printf "%-8s %10.2f %11.0fM %10s %14.0f\n" "$type" "$wall" "$(echo "$weights / $wall / 1000000" | bc -l)" "$cpu" "$(echo "$rss / 1024" | bc -l)"
   rm -f "$out"
 done
