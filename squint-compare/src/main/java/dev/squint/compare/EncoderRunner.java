@@ -155,7 +155,7 @@ interface EncoderRunner extends AutoCloseable {
             List<float[]> out = new ArrayList<>(n);
             if (s.length == 2 && s[0] == n) {
                 int h = (int) s[1];
-                for (int b = 0; b < n; b++) out.add(unit(java.util.Arrays.copyOfRange(o.values(), b * h, (b + 1) * h)));
+                for (int b = 0; b < n; b++) out.add(SentenceEmbedder.pool(o.values(), b * h, 1, h, normalize));
                 return out;
             }
             if (s.length != 3 || s[0] != n) {
@@ -163,27 +163,8 @@ interface EncoderRunner extends AutoCloseable {
                         + "; a sentence encoder gives [batch, tokens, hidden] or [batch, hidden]");
             }
             int len = (int) s[1], h = (int) s[2];
-            for (int b = 0; b < n; b++) {
-                float[] e = new float[h];
-                int count = cls ? 1 : lengths[b];
-                for (int t = 0; t < count; t++) {
-                    int off = (b * len + t) * h;
-                    for (int d = 0; d < h; d++) e[d] += o.values()[off + d];
-                }
-                for (int d = 0; d < h; d++) e[d] /= count;
-                out.add(unit(e));
-            }
+            for (int b = 0; b < n; b++) out.add(SentenceEmbedder.pool(o.values(), b * len * h, cls ? 1 : lengths[b], h, normalize));
             return out;
-        }
-
-        private float[] unit(float[] e) {
-            if (!normalize) return e;
-            double norm = 0;
-            for (float v : e) norm += (double) v * v;
-            if (norm == 0) return e;
-            float inv = (float) (1 / Math.sqrt(norm));
-            for (int d = 0; d < e.length; d++) e[d] *= inv;
-            return e;
         }
 
         @Override public void close() { runner.close(); }

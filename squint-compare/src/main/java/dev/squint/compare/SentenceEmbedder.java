@@ -84,26 +84,32 @@ public interface SentenceEmbedder extends AutoCloseable {
     /** Mean of the unmasked token states of each sequence, then L2 normalisation; sums in double. */
     static float[][] meanPool(float[] states, WordPieceTokenizer.Batch batch, int hidden) {
         int len = batch.length();
-        float[][] out = new float[batch.size()][hidden];
-        double[] sum = new double[hidden];
-        for (int b = 0; b < batch.size(); b++) {
-            java.util.Arrays.fill(sum, 0);
-            int count = 0;
-            for (int t = 0; t < len; t++) {
-                if (batch.attentionMask()[b * len + t] == 0) continue;
-                count++;
-                int base = (b * len + t) * hidden;
-                for (int d = 0; d < hidden; d++) sum[d] += states[base + d];
-            }
-            double norm = 0;
-            for (int d = 0; d < hidden; d++) {
-                sum[d] /= Math.max(1, count);
-                norm += sum[d] * sum[d];
-            }
-            double inv = norm == 0 ? 0 : 1 / Math.sqrt(norm);
-            for (int d = 0; d < hidden; d++) out[b][d] = (float) (sum[d] * inv);
-        }
+        float[][] out = new float[batch.size()][];
+        // WordPiece batches pad at the end, so a sequence's real tokens are its first tokens(b)
+        for (int b = 0; b < batch.size(); b++) out[b] = pool(states, b * len * hidden, batch.tokens(b), hidden, true);
         return out;
+    }
+
+    /**
+     * One sentence embedding from token states: the mean of the {@code count} token rows starting at
+     * {@code offset} ({@code count} 1 gives CLS pooling), summed in double, then scaled to unit length if
+     * {@code normalize}. Shared by the demo and {@code squint compare}, so both pool exactly alike.
+     */
+    static float[] pool(float[] states, int offset, int count, int hidden, boolean normalize) {
+        double[] sum = new double[hidden];
+        for (int t = 0; t < count; t++) {
+            int base = offset + t * hidden;
+            for (int d = 0; d < hidden; d++) sum[d] += states[base + d];
+        }
+        double norm = 0;
+        for (int d = 0; d < hidden; d++) {
+            sum[d] /= Math.max(1, count);
+            norm += sum[d] * sum[d];
+        }
+        double scale = !normalize ? 1 : norm == 0 ? 0 : 1 / Math.sqrt(norm);
+        float[] e = new float[hidden];
+        for (int d = 0; d < hidden; d++) e[d] = (float) (sum[d] * scale);
+        return e;
     }
 
     private static float[][] split(float[] pooled, int n, int hidden) {
