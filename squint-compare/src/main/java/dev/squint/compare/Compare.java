@@ -34,38 +34,17 @@ public final class Compare {
     public static ComparisonReport run(CompareOptions options, CompareProgress progress, VerdictPolicy policy) {
         CompareKind kind = CompareKind.common(options.models(), options.inputs() != null);
         refuseOptionsOtherKindsTake(kind, options);
-        List<FormatRow> rows;
-        Map<String, String> env = new LinkedHashMap<>();
-        String headline, unit;
-        switch (kind) {
-            case DECODER -> {
-                DecoderComparison.Outcome out = DecoderComparison.run(options, progress);
-                rows = out.rows();
-                env.putAll(out.environment());
-                headline = DecoderComparison.QUALITY_HEADLINE;
-                unit = "tokens/s";
-            }
-            case ENCODER -> {
-                EncoderComparison.Outcome out = EncoderComparison.run(options, progress);
-                rows = out.rows();
-                env.putAll(out.environment());
-                headline = EncoderComparison.QUALITY_HEADLINE;
-                unit = "sentences/s";
-            }
-            case ONNX_GRAPH -> {
-                OnnxGraphComparison.Outcome out = OnnxGraphComparison.run(options, progress);
-                rows = out.rows();
-                env.putAll(out.environment());
-                headline = OnnxGraphComparison.QUALITY_HEADLINE;
-                unit = "samples/s";
-            }
-            default -> throw new IllegalStateException(kind.toString());
-        }
+        ComparisonOutcome out = switch (kind) {
+            case DECODER -> DecoderComparison.run(options, progress);
+            case ENCODER -> EncoderComparison.run(options, progress);
+            case ONNX_GRAPH -> OnnxGraphComparison.run(options, progress);
+        };
+        Map<String, String> env = new LinkedHashMap<>(out.environment());
         env.putAll(machine(options));
         String base = rowName(options.base());
         String title = "squint compare: " + base + " and " + options.candidates().size() + " other form"
                 + (options.candidates().size() == 1 ? "" : "s");
-        ComparisonReport report = new ComparisonReport(title, base, kind.reportName(), headline, unit, rows, List.of(), env);
+        ComparisonReport report = new ComparisonReport(title, base, kind.reportName(), out.qualityHeadline(), out.throughputUnit(), out.rows(), List.of(), env);
         return Verdicts.withComputedVerdicts(report, policy);
     }
 

@@ -36,10 +36,8 @@ final class DecoderComparison {
 
     private DecoderComparison() {}
 
-    /** The rows and how they were measured. */
-    record Outcome(List<FormatRow> rows, Map<String, String> environment) {}
 
-    static Outcome run(CompareOptions o, CompareProgress progress) {
+    static ComparisonOutcome run(CompareOptions o, CompareProgress progress) {
         if (o.text() == null) {
             throw new SquintException("comparing decoders needs --text FILE: a plain text scored for perplexity and KL divergence "
                     + "(e.g. a few hundred KB of the kind of text the model is for)");
@@ -132,7 +130,7 @@ final class DecoderComparison {
             }
             env.put("throughput", "generation tokens/s: " + Math.min(GENERATION_TOKENS, o.ctx())
                     + " greedy single-token steps from an empty cache, repeated for at least " + o.benchSeconds() + " s after a warm-up");
-            return new Outcome(rows, env);
+            return new ComparisonOutcome(rows, env, QUALITY_HEADLINE, "tokens/s");
         } finally {
             try {
                 Files.deleteIfExists(baseLogProbs);

@@ -32,9 +32,8 @@ final class EncoderComparison {
 
     private EncoderComparison() {}
 
-    record Outcome(List<FormatRow> rows, Map<String, String> environment) {}
 
-    static Outcome run(CompareOptions o, CompareProgress progress) {
+    static ComparisonOutcome run(CompareOptions o, CompareProgress progress) {
         if (o.sentences() == null && o.sts() == null) {
             throw new SquintException("comparing sentence encoders needs --sentences FILE (one sentence a line) or --sts FILE "
                     + "(an STS-benchmark file), or both");
@@ -121,7 +120,7 @@ final class EncoderComparison {
         boolean ort = rows.stream().anyMatch(r -> r.runtime().startsWith("ONNX Runtime"));
         env.put("throughput", String.format(Locale.ROOT, "sentences/s at batch %d over %d sentences, repeated for at least %s s after a warm-up%s",
                 BATCH, timed.size(), o.benchSeconds(), ort ? "; ONNX Runtime chooses its own thread count" : ""));
-        return new Outcome(rows, env);
+        return new ComparisonOutcome(rows, env, QUALITY_HEADLINE, "sentences/s");
     }
 
     private static long batches(int n) { return (n + BATCH - 1) / BATCH; }

@@ -35,9 +35,8 @@ final class OnnxGraphComparison {
 
     private OnnxGraphComparison() {}
 
-    record Outcome(List<FormatRow> rows, Map<String, String> environment) {}
 
-    static Outcome run(CompareOptions o, CompareProgress progress) {
+    static ComparisonOutcome run(CompareOptions o, CompareProgress progress) {
         if (o.inputs() == null) {
             throw new SquintException("comparing ONNX graphs needs --inputs FILE: tensors named after the graph inputs "
                     + "(.npy for a single input, .npz or safetensors for several)");
@@ -109,7 +108,7 @@ final class OnnxGraphComparison {
         env.put("inputs", o.inputs().getFileName() + ": " + samples + " samples in " + batches.size() + " batches of up to " + batch);
         env.put("throughput", "samples/s over the first batch (" + samples(first) + " samples), repeated for at least "
                 + o.benchSeconds() + " s after a warm-up; ONNX Runtime chooses its own thread count");
-        return new Outcome(rows, env);
+        return new ComparisonOutcome(rows, env, QUALITY_HEADLINE, "samples/s");
     }
 
     /** The graph's fixed batch size if its first input declares one, else {@link #DEFAULT_BATCH}. */
