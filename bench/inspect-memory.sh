@@ -7,14 +7,8 @@
 #
 # Usage: bench/inspect-memory.sh [DIR]   (GIB=10 sets the size; REBUILD=1 rebuilds the jars)
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-. "$root/scripts/find-jdk.sh"
-java="$JAVA_HOME/bin/java"
-bench="$root/squint-bench/target/squint-bench.jar"
-cli="$root/squint-cli/target/squint.jar"
-if [ ! -f "$bench" ] || [ ! -f "$cli" ] || [ "${REBUILD:-0}" = 1 ]; then
-  (cd "$root" && mvn -q -B -ntp package -DskipTests)
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/jars.sh"
+bench="$bench_jar" cli="$cli_jar"
 dir="${1:-${TMPDIR:-/tmp}}"
 gguf="$dir/squint-sparse-$$.gguf"
 st="$dir/squint-sparse-$$.safetensors"

@@ -7,14 +7,8 @@
 #
 # Usage: bench/onnx-over-2gb.sh [DIR]   (LAYERS, HIDDEN set the model; REBUILD=1 rebuilds the jars)
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-. "$root/scripts/find-jdk.sh"
-java="$JAVA_HOME/bin/java"
-bench="$root/squint-bench/target/squint-bench.jar"
-cli="$root/squint-cli/target/squint.jar"
-if [ ! -f "$bench" ] || [ ! -f "$cli" ] || [ "${REBUILD:-0}" = 1 ]; then
-  (cd "$root" && mvn -q -B -ntp package -DskipTests -pl squint-bench,squint-cli -am)
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/jars.sh"
+bench="$bench_jar" cli="$cli_jar"
 dir="$(mktemp -d "${1:-${TMPDIR:-/tmp}}/squint-onnx-2gb.XXXXXX")"
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$dir"' EXIT
 

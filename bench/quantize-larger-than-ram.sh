@@ -8,14 +8,7 @@
 #
 # Usage: bench/quantize-larger-than-ram.sh [DIR]   (GIB=28 TYPE=Q8_0 THREADS=2 REBUILD=1 to change)
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-. "$root/scripts/find-jdk.sh"
-java="$JAVA_HOME/bin/java"
-bench_jar="$root/squint-bench/target/squint-bench.jar"
-cli_jar="$root/squint-cli/target/squint.jar"
-if [ ! -f "$bench_jar" ] || [ ! -f "$cli_jar" ] || [ "${REBUILD:-0}" = 1 ]; then
-  (cd "$root" && mvn -q -B -ntp package -pl squint-cli,squint-bench -am -DskipTests)
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/jars.sh"
 dir="${1:-${TMPDIR:-/tmp}}"
 type="${TYPE:-Q4_0}"
 ram_kib=$(awk '/MemTotal/ {print $2}' /proc/meminfo)

@@ -9,14 +9,7 @@
 # The JVM runs with the heap and JIT settings ./squint gives it (-Xmx768m; SQUINT_JAVA_OPTS=-Xmx256m overrides).
 # The machine is shared: numbers are noisy; compare ratios side by side, and CPU s (user+sys).
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-. "$root/scripts/find-jdk.sh"
-java="$JAVA_HOME/bin/java"
-bench_jar="$root/squint-bench/target/squint-bench.jar"
-cli_jar="$root/squint-cli/target/squint.jar"
-if [ ! -f "$bench_jar" ] || [ ! -f "$cli_jar" ] || [ "${REBUILD:-0}" = 1 ]; then
-  (cd "$root" && mvn -q -B -ntp package -pl squint-cli,squint-bench -am -DskipTests)
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/jars.sh"
 work="${1:-${TMPDIR:-/tmp}}"
 model="$work/squint-random-1b-f16-$$.gguf"
 out="$work/squint-random-1b-out-$$.gguf"
