@@ -48,6 +48,12 @@ final class DynamicInt8Pass {
             vetoes.put(i, veto == null ? "" : veto);
         }
         Smoothing smoothing = o.smoothing() > 0 ? Smoothing.plan(g, o.smoothing(), vetoes, calibration, report) : Smoothing.NONE;
+        List<NodeProto> chosen = new ArrayList<>();
+        for (int i = 0; i < g.nodes.size(); i++) {
+            if ("".equals(vetoes.get(i)) && !g.nodes.get(i).getOpType().equals("Gather")) chosen.add(g.nodes.get(i));
+        }
+        Hessians gptq = Hessians.plan(g, o, chosen, calibration);
+        int rounded = 0;
         List<NodeProto> out = new ArrayList<>(g.nodes.size() + 64);
         Map<String, String[]> dql = new HashMap<>(); // activation -> {q, scale, zp}
         for (int i = 0; i < g.nodes.size(); i++) {
@@ -63,8 +69,9 @@ final class DynamicInt8Pass {
                 continue;
             }
             if (n.getOpType().equals("Gather")) gather(g, o, n, out, report);
-            else matmul(g, o, n, smoothing.input(g, n.getInput(0), out), smoothing.factors(n.getInput(0)), out, dql, report);
+            else if (matmul(g, o, n, smoothing.input(g, n.getInput(0), out), smoothing.factors(n.getInput(0)), gptq, out, dql, report)) rounded++;
         }
+        if (gptq != null) report.note(gptq.describe(rounded));
         g.nodes.clear();
         g.nodes.addAll(out);
         if (smoothing != Smoothing.NONE) g.removeUnusedConstantNodes(); // constants the smoothing folded into new initializers
@@ -99,9 +106,11 @@ final class DynamicInt8Pass {
     /**
      * @param a         the activation the node reads (its input A, or A divided by the smoothing factors)
      * @param rowScales smoothing factors to multiply the weight's rows (input channels) by, or null
+     * @param gptq      GPTQ rounding when asked for, else null
+     * @return whether the weight was rounded with GPTQ
      */
-    private static void matmul(OnnxGraphEditor g, OnnxQuantizeOptions o, NodeProto n, String a, float[] rowScales, List<NodeProto> out,
-                               Map<String, String[]> dql, OnnxQuantizeReport report) {
+    private static boolean matmul(OnnxGraphEditor g, OnnxQuantizeOptions o, NodeProto n, String a, float[] rowScales, Hessians gptq,
+                                  List<NodeProto> out, Map<String, String[]> dql, OnnxQuantizeReport report) {
         String base = n.getName().isEmpty() ? n.getOutput(0) : n.getName();
         String wName = n.getInput(1);
         long[] d = g.dims(wName);
@@ -115,7 +124,15 @@ final class DynamicInt8Pass {
         if (rowScales != null) for (int r = 0; r < k; r++) for (int c = 0; c < cols; c++) w[r * cols + c] *= rowScales[r];
         float alpha = gemm ? OnnxGraphEditor.attrFloat(n, "alpha", 1f) : 1f;
         WeightQuant.Result q = WeightQuant.quantize(w, k, cols, o.perChannel(), 1, o.signedWeights(), o.reduceRange());
-        String qName = g.addBytes(g.unique(wName + "_quantized"), q.signed() ? INT8 : UINT8, new long[] {k, cols}, q.q());
+        byte[] codes = q.q();
+        boolean withGptq = gptq != null && gptq.covers(n);
+        if (withGptq) {
+            // Same scales and zero points as round-to-nearest; only the codes change.
+            Gptq.Int8Grid grid = new Gptq.Int8Grid(q, k, cols, o.reduceRange());
+            Gptq.round(w, k, cols, gptq.factor(n.getInput(0), rowScales), grid, Runtime.getRuntime().availableProcessors());
+            codes = grid.codes();
+        }
+        String qName = g.addBytes(g.unique(wName + "_quantized"), q.signed() ? INT8 : UINT8, new long[] {k, cols}, codes);
         float[] scales = q.scales().clone();
         for (int i = 0; i < scales.length; i++) scales[i] *= alpha;
         long[] vecDims = o.perChannel() ? new long[] {cols} : new long[0];
@@ -153,7 +170,9 @@ final class DynamicInt8Pass {
         }
         report.quantized(n.getName(), n.getOpType(), (q.signed() ? "int8" : "uint8") + " weights "
                 + (o.perChannel() ? "per channel" : "per tensor") + (o.reduceRange() ? ", reduced range" : "")
-                + (rowScales != null ? ", smoothed" : "") + ", MatMulInteger [" + k + "x" + cols + "]");
+                + (rowScales != null ? ", smoothed" : "") + (withGptq ? ", GPTQ" : gptq != null ? ", round to nearest (" + gptq.whyNot(n) + ")" : "")
+                + ", MatMulInteger [" + k + "x" + cols + "]");
+        return withGptq;
     }
 
     static void gather(OnnxGraphEditor g, OnnxQuantizeOptions o, NodeProto n, List<NodeProto> out, OnnxQuantizeReport report) {

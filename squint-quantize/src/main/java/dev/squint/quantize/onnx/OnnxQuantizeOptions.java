@@ -27,11 +27,13 @@ import java.util.Set;
  *                        activation is divided per channel by {@code s_j = max|X_j|^α / max|W_j,:|^(1-α)} and
  *                        the weight rows multiplied by it (exact in float), so that a few outlier channels no
  *                        longer set the per-tensor activation scale; channel maxima from the calibration data
+ * @param gptq            dynamic, int8-weight and INT4: round MatMul/Gemm weights with GPTQ's error compensation
+ *                        ({@link Gptq}), from input Hessians over the calibration data (required), instead of to nearest
  */
 public record OnnxQuantizeOptions(Mode mode, boolean perChannel, boolean reduceRange, boolean signedWeights, int blockSize,
                                   boolean symmetric, Calibrator calibrator, Set<String> includeNodes, Set<String> excludeNodes,
                                   Set<String> fp16KeepFloat, long externalDataThreshold,
-                                  boolean fuseQdq, float smoothing) {
+                                  boolean fuseQdq, float smoothing, boolean gptq) {
 
     /**
      * FP16 weights and compute; DYNAMIC int8 (DynamicQuantizeLinear + MatMulInteger); STATIC int8 QDQ with
@@ -71,6 +73,9 @@ public record OnnxQuantizeOptions(Mode mode, boolean perChannel, boolean reduceR
             throw new IllegalArgumentException("weight-only INT8 stores symmetric int8 weights; unsigned weights and reduce-range belong to dynamic INT8");
         }
         if (!(smoothing >= 0 && smoothing <= 1)) throw new IllegalArgumentException("smoothing α must be in [0, 1]: " + smoothing);
+        if (gptq && mode != Mode.DYNAMIC && mode != Mode.INT8_WEIGHT && mode != Mode.INT4) {
+            throw new IllegalArgumentException("GPTQ rounding applies to dynamic, int8-weight and int4 weights, not " + mode);
+        }
         if (externalDataThreshold < 0) throw new IllegalArgumentException("external data threshold must not be negative: " + externalDataThreshold);
         if (blockSize != 32 && blockSize != 64 && blockSize != 128 && blockSize != 16 && blockSize != 256) {
             throw new IllegalArgumentException("block size must be 16, 32, 64, 128 or 256: " + blockSize);
@@ -83,23 +88,25 @@ public record OnnxQuantizeOptions(Mode mode, boolean perChannel, boolean reduceR
     public static OnnxQuantizeOptions of(Mode mode) {
         return new OnnxQuantizeOptions(mode, mode == Mode.DYNAMIC || mode == Mode.STATIC || mode == Mode.INT8_WEIGHT, false, true,
                 mode == Mode.NF4 ? 64 : 32, true, Calibrator.MIN_MAX, Set.of(), Set.of(),
-                DEFAULT_FP16_KEEP_FLOAT, Long.MAX_VALUE, true, 0f);
+                DEFAULT_FP16_KEEP_FLOAT, Long.MAX_VALUE, true, 0f, false);
     }
 
-    public OnnxQuantizeOptions withPerChannel(boolean v) { return new OnnxQuantizeOptions(mode, v, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
-    public OnnxQuantizeOptions withReduceRange(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, v, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
-    public OnnxQuantizeOptions withSignedWeights(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, v, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
-    public OnnxQuantizeOptions withBlockSize(int v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, v, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
-    public OnnxQuantizeOptions withSymmetric(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, v, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
-    public OnnxQuantizeOptions withCalibrator(Calibrator v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, v, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
-    public OnnxQuantizeOptions withInclude(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, v, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
-    public OnnxQuantizeOptions withExclude(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, v, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing); }
-    public OnnxQuantizeOptions withFp16KeepFloat(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, v, externalDataThreshold, fuseQdq, smoothing); }
-    public OnnxQuantizeOptions withExternalDataThreshold(long v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, v, fuseQdq, smoothing); }
+    public OnnxQuantizeOptions withPerChannel(boolean v) { return new OnnxQuantizeOptions(mode, v, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing, gptq); }
+    public OnnxQuantizeOptions withReduceRange(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, v, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing, gptq); }
+    public OnnxQuantizeOptions withSignedWeights(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, v, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing, gptq); }
+    public OnnxQuantizeOptions withBlockSize(int v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, v, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing, gptq); }
+    public OnnxQuantizeOptions withSymmetric(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, v, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing, gptq); }
+    public OnnxQuantizeOptions withCalibrator(Calibrator v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, v, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing, gptq); }
+    public OnnxQuantizeOptions withInclude(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, v, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing, gptq); }
+    public OnnxQuantizeOptions withExclude(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, v, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing, gptq); }
+    public OnnxQuantizeOptions withFp16KeepFloat(Set<String> v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, v, externalDataThreshold, fuseQdq, smoothing, gptq); }
+    public OnnxQuantizeOptions withExternalDataThreshold(long v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, v, fuseQdq, smoothing, gptq); }
 
-    public OnnxQuantizeOptions withSmoothing(float v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, v); }
+    public OnnxQuantizeOptions withSmoothing(float v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, v, gptq); }
 
-    public OnnxQuantizeOptions withFuseQdq(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, v, smoothing); }
+    public OnnxQuantizeOptions withFuseQdq(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, v, smoothing, gptq); }
+
+    public OnnxQuantizeOptions withGptq(boolean v) { return new OnnxQuantizeOptions(mode, perChannel, reduceRange, signedWeights, blockSize, symmetric, calibrator, includeNodes, excludeNodes, fp16KeepFloat, externalDataThreshold, fuseQdq, smoothing, v); }
 
     /** Whether the include/exclude lists let node {@code name} of {@code opType} be quantized; null if so, else why not. */
     String selectionVeto(String name, String opType) {

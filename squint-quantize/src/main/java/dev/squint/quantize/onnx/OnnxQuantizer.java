@@ -47,14 +47,18 @@ public final class OnnxQuantizer {
                 throw new SquintException(input + ": opset " + opset + " is older than 11, the oldest squint quantizes; "
                         + "upgrade the model's opset first");
             }
+            if (options.gptq() && calibration.isEmpty()) {
+                throw new SquintException("GPTQ rounding (--gptq) needs calibration data: give --calibration FILE (sentences with the model's "
+                        + "tokenizer.json, or .npy/.npz/.safetensors tensors named after the graph inputs)");
+            }
             batches = calibration.isEmpty() ? List.of(synthetic(model.graph())) : calibration;
             for (Map<String, HostTensor> b : batches) CalibrationData.check(model.graph(), b);
             try (OnnxGraphEditor g = new OnnxGraphEditor(model)) {
                 switch (options.mode()) {
                     case DYNAMIC -> DynamicInt8Pass.run(g, options, batches, report);
-                    case INT4 -> Int4Pass.run(g, options, report);
+                    case INT4 -> Int4Pass.run(g, options, calibration, report);
                     case FP16 -> Fp16Pass.run(g, options, report);
-                    case INT8_WEIGHT -> WeightOnlyInt8Pass.run(g, options, report);
+                    case INT8_WEIGHT -> WeightOnlyInt8Pass.run(g, options, calibration, report);
                     case NF4 -> Nf4Pass.run(g, options, report);
                     case STATIC -> {
                         if (calibration.isEmpty()) throw new SquintException("static INT8 needs calibration data (--calibration)");

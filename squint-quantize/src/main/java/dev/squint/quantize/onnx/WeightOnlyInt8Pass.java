@@ -32,7 +32,7 @@ import static dev.squint.quantize.onnx.OnnxGraphEditor.node;
 final class WeightOnlyInt8Pass {
     private WeightOnlyInt8Pass() {}
 
-    static void run(OnnxGraphEditor g, OnnxQuantizeOptions o, OnnxQuantizeReport report) {
+    static void run(OnnxGraphEditor g, OnnxQuantizeOptions o, List<Map<String, HostTensor>> calibration, OnnxQuantizeReport report) {
         boolean perChannel = o.perChannel() && g.opset() >= 13;
         if (o.perChannel() && !perChannel) {
             String veto = OpsetUpgrade.veto(g);
@@ -45,6 +45,20 @@ final class WeightOnlyInt8Pass {
             }
         }
         g.requireOpset("", 10); // DequantizeLinear
+        // GPTQ rounds a weight for the inputs it multiplies; a weight stored once for readers of different
+        // inputs is rounded to nearest.
+        List<NodeProto> chosen = new ArrayList<>();
+        Map<String, java.util.Set<String>> inputsOf = new HashMap<>();
+        for (NodeProto n : g.nodes) {
+            String op = n.getOpType();
+            if (!n.getDomain().isEmpty() || !(op.equals("MatMul") || op.equals("Gemm"))) continue;
+            if (o.selectionVeto(n.getName(), op) != null || weightVeto(g, n) != null) continue;
+            chosen.add(n);
+            inputsOf.computeIfAbsent(n.getInput(1), x -> new java.util.HashSet<>()).add(n.getInput(0));
+        }
+        chosen.removeIf(n -> inputsOf.get(n.getInput(1)).size() > 1);
+        Hessians gptq = Hessians.plan(g, o, chosen, calibration);
+        int rounded = 0;
         List<NodeProto> out = new ArrayList<>(g.nodes.size() + 64);
         Map<String, String> dequantized = new HashMap<>(); // weight name + axis -> DequantizeLinear output
         for (NodeProto n : g.nodes) {
@@ -70,14 +84,20 @@ final class WeightOnlyInt8Pass {
             int axis = op.equals("Gemm") && OnnxGraphEditor.attrInt(n, "transB", 0) != 0 ? 0 : 1;
             String key = wName + "\u0000" + (perChannel ? axis : -1);
             String dq = dequantized.get(key);
+            boolean withGptq = gptq != null && gptq.covers(n) && inputsOf.get(wName).size() == 1;
             if (dq == null) {
-                dq = dequantize(g, wName, d, perChannel, axis, out);
+                dq = dequantize(g, wName, d, perChannel, axis, withGptq ? n.getInput(0) : null, gptq, out);
                 dequantized.put(key, dq);
+                if (withGptq) rounded++;
             }
+            String how = !withGptq && gptq != null
+                    ? ", round to nearest (" + (inputsOf.get(wName).size() > 1 ? "GPTQ: the weight is shared by readers of different inputs" : gptq.whyNot(n)) + ")"
+                    : withGptq ? ", GPTQ" : "";
             out.add(n.toBuilder().setInput(1, dq).build());
             report.quantized(n.getName(), op, "int8 weights " + (perChannel ? "per channel (axis " + axis + ")" : "per tensor")
-                    + ", DequantizeLinear → float " + op + " [" + d[0] + "x" + d[1] + "]");
+                    + how + ", DequantizeLinear → float " + op + " [" + d[0] + "x" + d[1] + "]");
         }
+        if (gptq != null) report.note(gptq.describe(rounded));
         g.nodes.clear();
         g.nodes.addAll(out);
         g.removeUnusedInitializers();
@@ -93,10 +113,29 @@ final class WeightOnlyInt8Pass {
         return null;
     }
 
-    private static String dequantize(OnnxGraphEditor g, String wName, long[] d, boolean perChannel, int axis, List<NodeProto> out) {
+    /** @param activation the input the weight multiplies, to round with GPTQ for; null: round to nearest */
+    private static String dequantize(OnnxGraphEditor g, String wName, long[] d, boolean perChannel, int axis, String activation, Hessians gptq,
+                                     List<NodeProto> out) {
         int rows = (int) d[0], cols = (int) d[1];
-        WeightQuant.Result q = WeightQuant.quantize(g.floats(wName), rows, cols, perChannel, axis, true, false);
-        String qName = g.addBytes(g.unique(wName + "_int8"), INT8, d, q.q());
+        float[] w = g.floats(wName);
+        WeightQuant.Result q = WeightQuant.quantize(w, rows, cols, perChannel, axis, true, false);
+        byte[] codes = q.q();
+        if (activation != null) {
+            // GPTQ runs over the input axis K: a Gemm B stored [N, K] (axis 0) is rounded as its transpose.
+            boolean transposed = axis == 0;
+            int k = transposed ? cols : rows, n = transposed ? rows : cols;
+            float[] wk = transposed ? WeightQuant.transpose(w, rows, cols) : w;
+            WeightQuant.Result qk = transposed ? WeightQuant.quantize(wk, k, n, perChannel, 1, true, false) : q;
+            Gptq.Int8Grid grid = new Gptq.Int8Grid(qk, k, n, false);
+            Gptq.round(wk, k, n, gptq.factor(activation, null), grid, Runtime.getRuntime().availableProcessors());
+            codes = grid.codes();
+            if (transposed) {
+                byte[] back = new byte[codes.length];
+                for (int r = 0; r < k; r++) for (int c = 0; c < n; c++) back[c * k + r] = codes[r * n + c];
+                codes = back;
+            }
+        }
+        String qName = g.addBytes(g.unique(wName + "_int8"), INT8, d, codes);
         String sName = g.addFloats(g.unique(wName + "_scale"), perChannel ? new long[] {q.scales().length} : new long[0], q.scales());
         String y = g.unique(wName + "_dequantized");
         NodeProto.Builder dq = node("DequantizeLinear", g.unique(wName + "_DequantizeLinear"), List.of(qName, sName), List.of(y)).toBuilder();

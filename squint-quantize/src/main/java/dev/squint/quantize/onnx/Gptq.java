@@ -1,0 +1,261 @@
+package dev.squint.quantize.onnx;
+
+import dev.squint.core.SquintException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * GPTQ (Frantar et al., 2023, "GPTQ: Accurate Post-Training Quantization for Generative Pre-trained
+ * Transformers"): error-compensating rounding of a weight matrix W [K, N] of {@code y = x·W}, given the
+ * Hessian {@code H = 2·XᵀX} of the layer's reconstruction error over calibration inputs X [T, K].
+ *
+ * <p>The K input rows are rounded one at a time, in order. Rounding row k leaves an error
+ * {@code e = (w_k − q_k) / U[k,k]}; the rows after it absorb {@code U[k,j]·e}, which is the least-squares
+ * correction for the inputs' correlations ({@code U} is the upper Cholesky factor of {@code H⁻¹}, so that
+ * the correction for row k never depends on rows already rounded). Rows are taken in blocks of
+ * {@value #BLOCK}: inside a block the correction is applied at once, to the rows after the block only
+ * when the block is done (the paper's "lazy batch" update; the same sums, in the same order per column).
+ *
+ * <p>Each output column is independent of the others, so columns are split among threads; every
+ * column's arithmetic is the same whatever the split, and the result does not depend on the thread count.
+ * The matrix work is in double. Scales and zero points come from the {@link Grid}: fixed from the original
+ * weights (int8 per channel) or set from the corrected weights when a group is reached (INT4 blocks).
+ * With {@code H} diagonal (uncorrelated inputs) nothing propagates and the codes equal round-to-nearest.
+ */
+final class Gptq {
+    private Gptq() {}
+
+    /** Rows per lazy batch, as in the paper. */
+    static final int BLOCK = 128;
+    /** Damping λ = DAMP · mean(diag H), added to the diagonal before inverting (the paper's 1 %). */
+    static final double DAMP = 0.01;
+    /** Columns per unit of parallel work. */
+    private static final int COLUMN_CHUNK = 64;
+
+    /**
+     * The rounding grid of one weight: how a value at (row k, column c) becomes a code, and the value
+     * that code stands for. Implementations record the codes themselves. Calls for different columns
+     * may come from different threads; calls for one column come in row order from one thread.
+     */
+    interface Grid {
+        /**
+         * Called for each column range before row {@code k} is rounded. {@code w} holds the columns
+         * {@code [c0, c0 + width)} as [K, width] row-major, with rows from k on corrected so far.
+         */
+        default void enterRow(int k, double[] w, int width, int c0) {}
+
+        /** Rounds {@code v} (row k, column c) to a code, records it, and returns its dequantized value. */
+        double round(int k, int c, double v);
+    }
+
+    /**
+     * The upper Cholesky factor U of {@code (H + λI)⁻¹} ({@code (H + λI)⁻¹ = UᵀU}), λ = {@value #DAMP}·mean(diag H).
+     * Inputs never seen (zero diagonal) get diagonal 1, so they round to nearest without taking part.
+     *
+     * @param h symmetric [k, k] row-major (only the upper triangle is read); not modified
+     * @throws SquintException if the damped matrix is not positive definite (NaN or infinite activations)
+     */
+    static double[] inverseFactor(double[] h, int k) {
+        double[] a = new double[k * k];
+        double mean = 0;
+        for (int i = 0; i < k; i++) mean += h[i * k + i];
+        mean /= k;
+        double damp = DAMP * (mean > 0 ? mean : 1);
+        for (int i = 0; i < k; i++) {
+            for (int j = i; j < k; j++) a[i * k + j] = h[i * k + j];
+            if (a[i * k + i] == 0) a[i * k + i] = 1;
+            a[i * k + i] += damp;
+        }
+        upperCholesky(a, k);              // H = RᵀR
+        double[] x = upperInverse(a, k);  // X = R⁻¹, so H⁻¹ = X·Xᵀ
+        // M = Xᵀ (lower); row i of H⁻¹ (j ≥ i) = Σ_{m ≥ i} M[m,i]·M[m, j], each term a contiguous axpy.
+        double[] m = new double[k * k];
+        for (int i = 0; i < k; i++) for (int j = i; j < k; j++) m[j * k + i] = x[i * k + j];
+        double[] hinv = a; // reuse: R is no longer needed
+        java.util.Arrays.fill(hinv, 0);
+        for (int r = 0; r < k; r++) {
+            int rowM = r * k;
+            for (int i = 0; i <= r; i++) {
+                double s = m[rowM + i];
+                if (s == 0) continue;
+                int rowH = i * k;
+                for (int j = i; j <= r; j++) hinv[rowH + j] += s * m[rowM + j];
+            }
+        }
+        upperCholesky(hinv, k);
+        return hinv;
+    }
+
+    /**
+     * In place: the upper triangle of {@code a} (symmetric positive definite, [n, n]) becomes R with
+     * {@code a = RᵀR}; the strict lower triangle is zeroed. Outer-product form, so every inner loop runs
+     * along a row.
+     */
+    static void upperCholesky(double[] a, int n) {
+        for (int j = 0; j < n; j++) {
+            int rowJ = j * n;
+            double d = a[rowJ + j];
+            if (!(d > 0) || Double.isInfinite(d)) {
+                throw new SquintException("GPTQ: the calibration Hessian is not positive definite (pivot " + j + " is " + d
+                        + "); the calibration activations hold NaN or infinite values");
+            }
+            double r = Math.sqrt(d);
+            a[rowJ + j] = r;
+            double inv = 1 / r;
+            for (int k = j + 1; k < n; k++) a[rowJ + k] *= inv;
+            for (int i = j + 1; i < n; i++) {
+                double s = a[rowJ + i];
+                if (s == 0) continue;
+                int rowI = i * n;
+                for (int k = i; k < n; k++) a[rowI + k] -= s * a[rowJ + k];
+            }
+            for (int i = j + 1; i < n; i++) a[i * n + j] = 0;
+        }
+    }
+
+    /** The inverse of upper-triangular R [n, n] (upper triangular), by back substitution row by row. */
+    static double[] upperInverse(double[] r, int n) {
+        double[] x = new double[n * n];
+        for (int i = n - 1; i >= 0; i--) {
+            int rowI = i * n;
+            double inv = 1 / r[rowI + i];
+            x[rowI + i] = 1;
+            // X[i,:] = (e_i − Σ_{m > i} R[i,m]·X[m,:]) / R[i,i]; X[m,:] is zero before column m.
+            for (int m = i + 1; m < n; m++) {
+                double s = r[rowI + m];
+                if (s == 0) continue;
+                int rowM = m * n;
+                for (int j = m; j < n; j++) x[rowI + j] -= s * x[rowM + j];
+            }
+            for (int j = i; j < n; j++) x[rowI + j] *= inv;
+        }
+        return x;
+    }
+
+    /**
+     * Rounds W [k, n] (row-major) with error compensation through {@code u} ({@link #inverseFactor}); the
+     * codes go to {@code grid}. {@code w} is not modified.
+     *
+     * @param threads worker threads (1: the caller's); the result is the same for any count
+     */
+    static void round(float[] w, int k, int n, double[] u, Grid grid, int threads) {
+        if (w.length != k * n || u.length != k * k) throw new IllegalArgumentException("W is " + w.length + " values, U " + u.length + "; expected " + k + "x" + n);
+        List<int[]> chunks = new ArrayList<>();
+        for (int c0 = 0; c0 < n; c0 += COLUMN_CHUNK) chunks.add(new int[] {c0, Math.min(n, c0 + COLUMN_CHUNK)});
+        int workers = Math.max(1, Math.min(threads, chunks.size()));
+        if (workers == 1) {
+            for (int[] ch : chunks) roundColumns(w, k, n, u, grid, ch[0], ch[1]);
+            return;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
+            Thread t = new Thread(r, "squint-gptq");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int[] ch : chunks) done.add(pool.submit(() -> roundColumns(w, k, n, u, grid, ch[0], ch[1])));
+            for (Future<?> f : done) f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SquintException("GPTQ interrupted");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw new SquintException("GPTQ failed: " + e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Round-to-nearest through the same grid: each row rounded as it is, nothing propagated. */
+    static void roundToNearest(float[] w, int k, int n, Grid grid) {
+        double[] wd = new double[k * n];
+        for (int i = 0; i < wd.length; i++) wd[i] = w[i];
+        for (int r = 0; r < k; r++) {
+            grid.enterRow(r, wd, n, 0);
+            for (int c = 0; c < n; c++) grid.round(r, c, wd[r * n + c]);
+        }
+    }
+
+    /** GPTQ on columns [c0, c1) of W, held as a [k, width] double copy. */
+    private static void roundColumns(float[] wAll, int k, int n, double[] u, Grid grid, int c0, int c1) {
+        int width = c1 - c0;
+        double[] w = new double[k * width];
+        for (int r = 0; r < k; r++) for (int c = 0; c < width; c++) w[r * width + c] = wAll[r * n + c0 + c];
+        double[] err = new double[BLOCK * width];
+        for (int b0 = 0; b0 < k; b0 += BLOCK) {
+            int b1 = Math.min(k, b0 + BLOCK);
+            for (int i = b0; i < b1; i++) {
+                grid.enterRow(i, w, width, c0);
+                int rowI = i * width, rowE = (i - b0) * width;
+                double d = u[i * k + i];
+                for (int c = 0; c < width; c++) {
+                    double v = w[rowI + c];
+                    double q = grid.round(i, c0 + c, v);
+                    err[rowE + c] = (v - q) / d;
+                }
+                for (int j = i + 1; j < b1; j++) {
+                    double s = u[i * k + j];
+                    if (s == 0) continue;
+                    int rowJ = j * width;
+                    for (int c = 0; c < width; c++) w[rowJ + c] -= s * err[rowE + c];
+                }
+            }
+            // Lazy batch: the block's errors reach the remaining rows once, in the same order per column.
+            for (int j = b1; j < k; j++) {
+                int rowJ = j * width;
+                for (int i = b0; i < b1; i++) {
+                    double s = u[i * k + j];
+                    if (s == 0) continue;
+                    int rowE = (i - b0) * width;
+                    for (int c = 0; c < width; c++) w[rowJ + c] -= s * err[rowE + c];
+                }
+            }
+        }
+    }
+
+    /**
+     * Symmetric or asymmetric 8-bit codes with fixed scales (per tensor or one per column), as
+     * {@link WeightQuant} computes them from the original weights; the rounding is WeightQuant's (float
+     * division, round half to even, clamp), so that without error propagation the codes are identical.
+     */
+    static final class Int8Grid implements Grid {
+        private final byte[] codes;
+        private final float[] scales;
+        private final byte[] zeroPoints;
+        private final boolean perColumn;
+        private final int n, qmin, qmax;
+
+        /** @param scaled the round-to-nearest result whose scales and zero points are kept (per tensor or per column) */
+        Int8Grid(WeightQuant.Result scaled, int k, int n, boolean reduceRange) {
+            this.codes = new byte[k * n];
+            this.scales = scaled.scales();
+            this.zeroPoints = scaled.zeroPoints();
+            this.perColumn = scales.length == n && n > 1;
+            this.n = n;
+            if (scaled.signed()) {
+                qmax = reduceRange ? 63 : 127;
+                qmin = -qmax;
+            } else {
+                qmin = 0;
+                qmax = reduceRange ? 127 : 255;
+            }
+        }
+
+        @Override public double round(int k, int c, double v) {
+            int ch = perColumn ? c : 0;
+            float s = scales[ch];
+            int zp = qmin == 0 ? zeroPoints[ch] & 0xff : zeroPoints[ch];
+            int q = WeightQuant.clamp((int) Math.rint((float) v / s) + zp, qmin, qmax);
+            codes[k * n + c] = (byte) q;
+            return (double) (q - zp) * s;
+        }
+
+        byte[] codes() { return codes; }
+    }
+}
