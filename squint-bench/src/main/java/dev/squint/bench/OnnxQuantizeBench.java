@@ -112,7 +112,7 @@ public final class OnnxQuantizeBench {
         return out;
     }
 
-    private static float[][] embedAll(OrtRunner r, WordPiece enc, List<String> sentences) {
+    static float[][] embedAll(OrtRunner r, WordPiece enc, List<String> sentences) {
         float[][] out = new float[sentences.size()][];
         for (int start = 0; start < sentences.size(); start += 32) {
             List<String> part = sentences.subList(start, Math.min(sentences.size(), start + 32));
@@ -137,7 +137,7 @@ public final class OnnxQuantizeBench {
         return out;
     }
 
-    private static double dot(float[] a, float[] b) {
+    static double dot(float[] a, float[] b) {
         double s = 0;
         for (int i = 0; i < a.length; i++) s += a[i] * b[i];
         return s;

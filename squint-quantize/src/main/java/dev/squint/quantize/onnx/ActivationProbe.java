@@ -32,6 +32,14 @@ final class ActivationProbe implements AutoCloseable {
         Set<String> existing = new HashSet<>();
         for (ValueInfoProto v : base.getGraph().getOutputList()) existing.add(v.getName());
         var graph = base.getGraph().toBuilder();
+        // Tensors a pass has already created but no node reads yet stay out of the copy (ONNX Runtime would
+        // warn about each, and they would be written for nothing).
+        Set<String> used = new HashSet<>(names);
+        for (var n : base.getGraph().getNodeList()) OnnxGraphEditor.collectUses(n, used);
+        for (ValueInfoProto v : base.getGraph().getInputList()) used.add(v.getName());
+        for (ValueInfoProto v : base.getGraph().getOutputList()) used.add(v.getName());
+        graph.clearInitializer();
+        for (var t : base.getGraph().getInitializerList()) if (used.contains(t.getName())) graph.addInitializer(t);
         for (String n : names) {
             if (existing.contains(n)) continue;
             graph.addOutput(ValueInfoProto.newBuilder().setName(n).setType(TypeProto.newBuilder()

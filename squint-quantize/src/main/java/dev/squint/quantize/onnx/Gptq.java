@@ -61,34 +61,24 @@ final class Gptq {
      * @throws SquintException if the damped matrix is not positive definite (NaN or infinite activations)
      */
     static double[] inverseFactor(double[] h, int k) {
-        double[] a = new double[k * k];
+        // With J the reversal permutation: if J·H·J = RᵀR (R upper), then H = V·Vᵀ with V = J·Rᵀ·J upper, so
+        // H⁻¹ = (V⁻¹)ᵀ·V⁻¹ and U = V⁻¹ = J·R⁻ᵀ·J — one Cholesky and one triangular inverse, no explicit H⁻¹.
         double mean = 0;
         for (int i = 0; i < k; i++) mean += h[i * k + i];
         mean /= k;
         double damp = DAMP * (mean > 0 ? mean : 1);
+        double[] a = new double[k * k];
         for (int i = 0; i < k; i++) {
-            for (int j = i; j < k; j++) a[i * k + j] = h[i * k + j];
+            for (int j = i; j < k; j++) a[i * k + j] = h[(k - 1 - j) * k + (k - 1 - i)];
             if (a[i * k + i] == 0) a[i * k + i] = 1;
             a[i * k + i] += damp;
         }
-        upperCholesky(a, k);              // H = RᵀR
-        double[] x = upperInverse(a, k);  // X = R⁻¹, so H⁻¹ = X·Xᵀ
-        // M = Xᵀ (lower); row i of H⁻¹ (j ≥ i) = Σ_{m ≥ i} M[m,i]·M[m, j], each term a contiguous axpy.
-        double[] m = new double[k * k];
-        for (int i = 0; i < k; i++) for (int j = i; j < k; j++) m[j * k + i] = x[i * k + j];
-        double[] hinv = a; // reuse: R is no longer needed
-        java.util.Arrays.fill(hinv, 0);
-        for (int r = 0; r < k; r++) {
-            int rowM = r * k;
-            for (int i = 0; i <= r; i++) {
-                double s = m[rowM + i];
-                if (s == 0) continue;
-                int rowH = i * k;
-                for (int j = i; j <= r; j++) hinv[rowH + j] += s * m[rowM + j];
-            }
-        }
-        upperCholesky(hinv, k);
-        return hinv;
+        upperCholesky(a, k);
+        double[] x = upperInverse(a, k);
+        double[] u = a; // reuse: R is no longer needed
+        java.util.Arrays.fill(u, 0);
+        for (int i = 0; i < k; i++) for (int j = i; j < k; j++) u[i * k + j] = x[(k - 1 - j) * k + (k - 1 - i)];
+        return u;
     }
 
     /**
@@ -209,9 +199,16 @@ final class Gptq {
             // Lazy batch: the block's errors reach the remaining rows once, in the same order per column.
             for (int j = b1; j < k; j++) {
                 int rowJ = j * width;
-                for (int i = b0; i < b1; i++) {
+                int i = b0;
+                for (; i + 4 <= b1; i += 4) { // four error rows per sweep of row j
+                    double s0 = u[i * k + j], s1 = u[(i + 1) * k + j], s2 = u[(i + 2) * k + j], s3 = u[(i + 3) * k + j];
+                    int e0 = (i - b0) * width;
+                    for (int c = 0; c < width; c++) {
+                        w[rowJ + c] -= s0 * err[e0 + c] + s1 * err[e0 + width + c] + s2 * err[e0 + 2 * width + c] + s3 * err[e0 + 3 * width + c];
+                    }
+                }
+                for (; i < b1; i++) {
                     double s = u[i * k + j];
-                    if (s == 0) continue;
                     int rowE = (i - b0) * width;
                     for (int c = 0; c < width; c++) w[rowJ + c] -= s * err[rowE + c];
                 }

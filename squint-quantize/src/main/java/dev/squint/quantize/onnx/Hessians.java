@@ -202,10 +202,16 @@ final class Hessians {
             IntStream.range(0, workers).parallel().forEach(p -> {
                 for (int i = p; i < k; i += workers) {
                     int rowH = i * k;
-                    for (int t = 0; t < n; t++) {
+                    int t = 0;
+                    // Four tokens per sweep of the row: one load and store of H per four multiply-adds.
+                    for (; t + 4 <= n; t += 4) {
+                        double[] x0 = tile[t], x1 = tile[t + 1], x2 = tile[t + 2], x3 = tile[t + 3];
+                        double a0 = x0[i], a1 = x1[i], a2 = x2[i], a3 = x3[i];
+                        for (int j = i; j < k; j++) h[rowH + j] += a0 * x0[j] + a1 * x1[j] + a2 * x2[j] + a3 * x3[j];
+                    }
+                    for (; t < n; t++) {
                         double[] xt = tile[t];
                         double a = xt[i];
-                        if (a == 0) continue;
                         for (int j = i; j < k; j++) h[rowH + j] += a * xt[j];
                     }
                 }

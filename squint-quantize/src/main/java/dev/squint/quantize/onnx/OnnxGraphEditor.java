@@ -172,7 +172,7 @@ final class OnnxGraphEditor implements AutoCloseable {
         nodes.removeIf(n -> n.getOpType().equals("Constant") && n.getDomain().isEmpty() && n.getOutputCount() == 1 && !used.contains(n.getOutput(0)));
     }
 
-    private static void collectUses(NodeProto n, Set<String> used) {
+    static void collectUses(NodeProto n, Set<String> used) {
         used.addAll(n.getInputList());
         for (AttributeProto a : n.getAttributeList()) {
             if (a.hasG()) for (NodeProto s : a.getG().getNodeList()) collectUses(s, used);
