@@ -30,8 +30,9 @@ import java.util.Set;
  * pairs) is reported after, with a paired bootstrap of GPTQ − RTN (500 resamples of the pairs, seed 7).
  * Then the dynamic INT8 models are timed interleaved at batch 32 (GPTQ changes only integer codes).
  *
- * <p>Usage: {@code OnnxGptqBench MODELS_DIR SHARED_DIR WORK_DIR [ROUNDS]} (MODELS_DIR as for
- * {@link OnnxQuantizeBench}). Not a test: prints tables.
+ * <p>Usage: {@code OnnxGptqBench MODELS_DIR SHARED_DIR WORK_DIR [ROUNDS [CALIBRATION_SENTENCES]]} (MODELS_DIR as
+ * for {@link OnnxQuantizeBench}; CALIBRATION_SENTENCES: use only the first N calibration sentences, as
+ * {@code --calibration-size} does). ROUNDS 0: held-out fidelity only, no STS and no timing. Not a test: prints tables.
  */
 public final class OnnxGptqBench {
     private OnnxGptqBench() {}
@@ -49,12 +50,14 @@ public final class OnnxGptqBench {
     public static void main(String[] args) throws IOException {
         Path models = Path.of(args[0]), shared = Path.of(args[1]), work = Files.createDirectories(Path.of(args[2]));
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 12;
+        int calibrationLimit = args.length > 4 ? Integer.parseInt(args[4]) : Integer.MAX_VALUE;
         Path fp32 = models.resolve("all-minilm-l6-v2/all-minilm-l6-v2.onnx");
         Path ortQ = models.resolve("all-minilm-l6-v2-q/all-minilm-l6-v2-q.onnx");
         WordPiece enc = CalibrationData.wordPiece(models.resolve("all-minilm-l6-v2/all-minilm-l6-v2-tokenizer.json"));
 
         List<String> stories = Files.readAllLines(shared.resolve("data/TinyStories-valid.txt"), StandardCharsets.UTF_8);
         List<String> calibText = sentences(stories.subList(0, 10), 1);
+        if (calibText.size() > calibrationLimit) calibText = calibText.subList(0, calibrationLimit);
         List<String> heldOut = sentences(stories.subList(10, 19), 16);
         List<Map<String, HostTensor>> calib = new ArrayList<>();
         for (int i = 0; i < calibText.size(); i += 16) {
@@ -96,7 +99,7 @@ public final class OnnxGptqBench {
             float[][] held, embSts;
             try (OrtRunner r = new OrtRunner(e.getValue())) {
                 held = OnnxQuantizeBench.embedAll(r, enc, heldOut);
-                embSts = OnnxQuantizeBench.embedAll(r, enc, stsSentences);
+                embSts = rounds == 0 ? held : OnnxQuantizeBench.embedAll(r, enc, stsSentences);
             }
             if (refHeld == null) { refHeld = held; refSts = embSts; }
             double mean = 0, min = 1, meanSts = 0;
@@ -105,6 +108,10 @@ public final class OnnxGptqBench {
                 mean += c;
                 min = Math.min(min, c);
             }
+            if (rounds == 0) {
+                System.out.printf(Locale.ROOT, "| %s | %,d | %.5f | %.5f | – | – |%n", e.getKey(), Files.size(e.getValue()), mean / held.length, min);
+                continue;
+            }
             for (int i = 0; i < embSts.length; i++) meanSts += OnnxQuantizeBench.dot(embSts[i], refSts[i]);
             double[] pred = new double[sts.size()];
             for (int i = 0; i < pred.length; i++) pred[i] = OnnxQuantizeBench.dot(embSts[2 * i], embSts[2 * i + 1]);
@@ -112,6 +119,7 @@ public final class OnnxGptqBench {
             System.out.printf(Locale.ROOT, "| %s | %,d | %.5f | %.5f | %.5f | %.4f |%n", e.getKey(), Files.size(e.getValue()), mean / held.length, min,
                     meanSts / embSts.length, OnnxQuantizeBench.spearman(pred, gold));
         }
+        if (rounds == 0) return;
         System.out.println();
         System.out.println("| comparison | ΔSTS | 95 % interval (paired bootstrap, 500, seed 7) |");
         System.out.println("|---|---:|---|");

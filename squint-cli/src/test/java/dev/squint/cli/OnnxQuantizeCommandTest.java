@@ -34,6 +34,10 @@ class OnnxQuantizeCommandTest {
         assertThat(json.path("verification").path("problems")).isEmpty();
         assertThat(json.path("verification").path("fidelity").path("last_hidden_state").path("cosine").asDouble()).isGreaterThan(0.95);
         assertThat(Files.size(out)).isEqualTo(json.path("outputBytes").asLong());
+        // Calibration data given: the weight MatMuls are rounded with GPTQ by default, and the report says so.
+        assertThat(json.path("nodes").findValuesAsText("detail")).filteredOn(d -> d.contains("MatMulInteger")).hasSize(36)
+                .allSatisfy(d -> assertThat(d).contains("GPTQ"));
+        assertThat(json.path("notes").toString()).contains("GPTQ on 36 weight(s)");
     }
 
     @Test void belowMinFidelityIsSaidPlainlyAndExitsTwo() {
@@ -81,6 +85,12 @@ class OnnxQuantizeCommandTest {
         assertThat(run.err()).contains("--smooth");
         run = CliRun.of("quantize", m, o, "--mode", "int4", "--block-size", "256");
         assertThat(run.exitCode()).isEqualTo(2);
+        run = CliRun.of("quantize", m, o, "--mode", "int4", "--gptq");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--gptq needs calibration data").contains("--calibration FILE");
+        run = CliRun.of("quantize", m, o, "--mode", "fp16", "--gptq");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--gptq applies to");
         assertThat(dir.resolve("x.onnx")).doesNotExist();
     }
 
