@@ -81,48 +81,85 @@ final class Gptq {
         return u;
     }
 
+    /** Pivot rows per panel of the blocked factorization and inverse. */
+    private static final int PANEL = 4;
+
     /**
      * In place: the upper triangle of {@code a} (symmetric positive definite, [n, n]) becomes R with
-     * {@code a = RᵀR}; the strict lower triangle is zeroed. Outer-product form, so every inner loop runs
-     * along a row.
+     * {@code a = RᵀR}; the strict lower triangle is zeroed. Right-looking, {@value #PANEL} pivot rows at a
+     * time: the rows below a panel are updated by all of its rows in one sweep, so the trailing matrix is
+     * read and written once per panel rather than once per pivot (it does not fit in cache for K = 1536).
      */
     static void upperCholesky(double[] a, int n) {
-        for (int j = 0; j < n; j++) {
-            int rowJ = j * n;
-            double d = a[rowJ + j];
-            if (!(d > 0) || Double.isInfinite(d)) {
-                throw new SquintException("GPTQ: the calibration Hessian is not positive definite (pivot " + j + " is " + d
-                        + "); the calibration activations hold NaN or infinite values");
+        for (int j0 = 0; j0 < n; j0 += PANEL) {
+            int j1 = Math.min(n, j0 + PANEL);
+            for (int j = j0; j < j1; j++) {
+                int rowJ = j * n;
+                double d = a[rowJ + j];
+                if (!(d > 0) || Double.isInfinite(d)) {
+                    throw new SquintException("GPTQ: the calibration Hessian is not positive definite (pivot " + j + " is " + d
+                            + "); the calibration activations hold NaN or infinite values");
+                }
+                double r = Math.sqrt(d);
+                a[rowJ + j] = r;
+                double inv = 1 / r;
+                for (int k = j + 1; k < n; k++) a[rowJ + k] *= inv;
+                for (int i = j + 1; i < j1; i++) {
+                    double s = a[rowJ + i];
+                    int rowI = i * n;
+                    for (int k = i; k < n; k++) a[rowI + k] -= s * a[rowJ + k];
+                }
             }
-            double r = Math.sqrt(d);
-            a[rowJ + j] = r;
-            double inv = 1 / r;
-            for (int k = j + 1; k < n; k++) a[rowJ + k] *= inv;
-            for (int i = j + 1; i < n; i++) {
-                double s = a[rowJ + i];
-                if (s == 0) continue;
+            int p = j1 - j0;
+            for (int i = j1; i < n; i++) {
                 int rowI = i * n;
-                for (int k = i; k < n; k++) a[rowI + k] -= s * a[rowJ + k];
+                if (p == PANEL) {
+                    int r0 = j0 * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+                    double s0 = a[r0 + i], s1 = a[r1 + i], s2 = a[r2 + i], s3 = a[r3 + i];
+                    for (int k = i; k < n; k++) a[rowI + k] -= s0 * a[r0 + k] + s1 * a[r1 + k] + s2 * a[r2 + k] + s3 * a[r3 + k];
+                } else {
+                    for (int j = j0; j < j1; j++) {
+                        double s = a[j * n + i];
+                        for (int k = i; k < n; k++) a[rowI + k] -= s * a[j * n + k];
+                    }
+                }
             }
-            for (int i = j + 1; i < n; i++) a[i * n + j] = 0;
         }
+        for (int i = 1; i < n; i++) java.util.Arrays.fill(a, i * n, i * n + i, 0);
     }
 
-    /** The inverse of upper-triangular R [n, n] (upper triangular), by back substitution row by row. */
+    /**
+     * The inverse of upper-triangular R [n, n] (upper triangular), by back substitution:
+     * {@code X[i,:] = (e_i − Σ_{m > i} R[i,m]·X[m,:]) / R[i,i]}. Rows are done {@value #PANEL} at a time, so
+     * each finished row X[m,:] is read once per panel for all of the panel's rows.
+     */
     static double[] upperInverse(double[] r, int n) {
         double[] x = new double[n * n];
-        for (int i = n - 1; i >= 0; i--) {
-            int rowI = i * n;
-            double inv = 1 / r[rowI + i];
-            x[rowI + i] = 1;
-            // X[i,:] = (e_i − Σ_{m > i} R[i,m]·X[m,:]) / R[i,i]; X[m,:] is zero before column m.
-            for (int m = i + 1; m < n; m++) {
-                double s = r[rowI + m];
-                if (s == 0) continue;
+        for (int i1 = n; i1 > 0; i1 -= PANEL) {
+            int i0 = Math.max(0, i1 - PANEL);
+            // Contributions of the rows already finished (m ≥ i1) to every row of the panel.
+            for (int m = i1; m < n; m++) {
                 int rowM = m * n;
-                for (int j = m; j < n; j++) x[rowI + j] -= s * x[rowM + j];
+                for (int i = i0; i < i1; i++) {
+                    double s = r[i * n + m];
+                    if (s == 0) continue;
+                    int rowI = i * n;
+                    for (int j = m; j < n; j++) x[rowI + j] -= s * x[rowM + j];
+                }
             }
-            for (int j = i; j < n; j++) x[rowI + j] *= inv;
+            // Then the panel's own rows, bottom up.
+            for (int i = i1 - 1; i >= i0; i--) {
+                int rowI = i * n;
+                x[rowI + i] += 1;
+                for (int m = i + 1; m < i1; m++) {
+                    double s = r[rowI + m];
+                    if (s == 0) continue;
+                    int rowM = m * n;
+                    for (int j = m; j < n; j++) x[rowI + j] -= s * x[rowM + j];
+                }
+                double inv = 1 / r[rowI + i];
+                for (int j = i; j < n; j++) x[rowI + j] *= inv;
+            }
         }
         return x;
     }
