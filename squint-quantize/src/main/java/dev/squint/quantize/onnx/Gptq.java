@@ -57,7 +57,8 @@ final class Gptq {
      * The upper Cholesky factor U of {@code (H + λI)⁻¹} ({@code (H + λI)⁻¹ = UᵀU}), λ = {@value #DAMP}·mean(diag H).
      * Inputs never seen (zero diagonal) get diagonal 1, so they round to nearest without taking part.
      *
-     * @param h symmetric [k, k] row-major (only the upper triangle is read); not modified
+     * @param h symmetric [k, k] row-major (only the upper triangle is read); overwritten (the work happens in
+     *          it, so that a K = 8192 weight needs two K×K matrices, not three)
      * @throws SquintException if the damped matrix is not positive definite (NaN or infinite activations)
      */
     static double[] inverseFactor(double[] h, int k) {
@@ -67,18 +68,34 @@ final class Gptq {
         for (int i = 0; i < k; i++) mean += h[i * k + i];
         mean /= k;
         double damp = DAMP * (mean > 0 ? mean : 1);
-        double[] a = new double[k * k];
+        double[] a = h;
+        reverseUpper(a, k);
         for (int i = 0; i < k; i++) {
-            for (int j = i; j < k; j++) a[i * k + j] = h[(k - 1 - j) * k + (k - 1 - i)];
             if (a[i * k + i] == 0) a[i * k + i] = 1;
             a[i * k + i] += damp;
         }
         upperCholesky(a, k);
         double[] x = upperInverse(a, k);
-        double[] u = a; // reuse: R is no longer needed
-        java.util.Arrays.fill(u, 0);
-        for (int i = 0; i < k; i++) for (int j = i; j < k; j++) u[i * k + j] = x[(k - 1 - j) * k + (k - 1 - i)];
-        return u;
+        a = null; // R is no longer needed; the factor is X reversed
+        reverseUpper(x, k);
+        return x;
+    }
+
+    /**
+     * In place on the upper triangle of [k, k] {@code a}: element (i, j) and (k−1−j, k−1−i) trade places
+     * (J·Aᵀ·J restricted to the upper triangle, an involution); the lower triangle is left as it is.
+     */
+    static void reverseUpper(double[] a, int k) {
+        for (int i = 0; i < k; i++) {
+            for (int j = i; j < k; j++) {
+                int ri = k - 1 - j, rj = k - 1 - i;
+                if (ri > i || (ri == i && rj > j)) { // each pair once
+                    double t = a[i * k + j];
+                    a[i * k + j] = a[ri * k + rj];
+                    a[ri * k + rj] = t;
+                }
+            }
+        }
     }
 
     /** Pivot rows per panel of the blocked factorization and inverse. */

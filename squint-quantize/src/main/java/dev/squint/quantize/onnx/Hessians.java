@@ -73,6 +73,17 @@ final class Hessians {
             if (seen != null && seen != k) widths.put(a, -1); // read with two different widths: not a plain x·W input
             readers.merge(a, 1, Integer::sum);
         }
+        // The factorization holds two K×K double matrices at once, and the Hessians of a group more: say so
+        // up front rather than fail with an OutOfMemoryError half way.
+        long heap = Runtime.getRuntime().maxMemory();
+        for (var e : widths.entrySet()) {
+            long need = 16L * e.getValue() * e.getValue();
+            if (e.getValue() > 0 && need > heap / 2) {
+                throw new SquintException(String.format(Locale.ROOT, "GPTQ: input '%s' has %d channels; its Hessian and factor need %,d MiB and "
+                        + "the heap is %,d MiB; give Java more (SQUINT_JAVA_OPTS=-Xmx…) or quantize with --no-gptq",
+                        e.getKey(), e.getValue(), need >> 20, heap >> 20));
+            }
+        }
         return new Hessians(g, calibration, widths, readers);
     }
 

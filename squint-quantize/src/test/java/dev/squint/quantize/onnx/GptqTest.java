@@ -96,7 +96,7 @@ class GptqTest {
         Random rnd = new Random(1);
         float[] x = correlated(rnd, mixing(rnd, k), 400, k);
         double[] h = hessian(x, k);
-        double[] u = Gptq.inverseFactor(h, k);
+        double[] u = Gptq.inverseFactor(h.clone(), k);
         double mean = 0;
         for (int i = 0; i < k; i++) mean += h[i * k + i];
         double damp = Gptq.DAMP * mean / k;
