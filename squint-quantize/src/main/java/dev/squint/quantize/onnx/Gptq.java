@@ -19,7 +19,7 @@ import java.util.concurrent.Future;
  * correction for the inputs' correlations ({@code U} is the upper Cholesky factor of {@code H⁻¹}, so that
  * the correction for row k never depends on rows already rounded). Rows are taken in blocks of
  * {@value #BLOCK}: inside a block the correction is applied at once, to the rows after the block only
- * when the block is done (the paper's "lazy batch" update; the same sums, in the same order per column).
+ * when the block is done (the paper's "lazy batch" update: the same corrections, applied in fewer sweeps).
  *
  * <p>Each output column is independent of the others, so columns are split among threads; every
  * column's arithmetic is the same whatever the split, and the result does not depend on the thread count.
