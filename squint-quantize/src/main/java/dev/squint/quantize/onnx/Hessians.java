@@ -21,12 +21,14 @@ import java.util.stream.IntStream;
  * batch has a 2-D integer input named like {@code *mask*} whose shape is the activation's first two axes.
  *
  * <p>Memory: one K×K double matrix per activation. They are collected in groups of at most
- * {@value #BUDGET_MIB} MiB (one calibration pass per group, in graph order) and each is dropped when
+ * {@value #BUDGET_MIB} MiB (system property {@value #BUDGET_PROPERTY} changes it; one calibration pass per
+ * group, in graph order) and each is dropped when
  * the last weight reading it has been rounded, so a very wide model costs more calibration passes, not
  * more memory. Weights reading the same activation (attention's Q, K and V) share one factorization.
  */
 final class Hessians {
     static final int BUDGET_MIB = 512;
+    static final String BUDGET_PROPERTY = "squint.gptq.hessianMiB";
     private static final int TILE = 32;
 
     private final OnnxGraphEditor g;
@@ -132,7 +134,7 @@ final class Hessians {
 
     /** Runs the calibration data once and sums the Hessians of {@code first} and the activations after it that fit the budget. */
     private void collect(String first) {
-        long budget = (long) BUDGET_MIB << 20, used = 0;
+        long budget = (long) Integer.getInteger(BUDGET_PROPERTY, BUDGET_MIB) << 20, used = 0;
         Map<String, double[]> group = new LinkedHashMap<>();
         boolean started = false;
         for (var e : widths.entrySet()) {

@@ -260,6 +260,24 @@ class GptqTest {
         }
     }
 
+    @Test void hessiansCollectedInSeveralPassesGiveTheSameModel() throws Exception {
+        Path in = tmp.resolve("linear.onnx");
+        TinyModels.write(TinyModels.linearAndGemm(6, 64, 20, 48, 12, false, 13), in);
+        List<Map<String, HostTensor>> calib = linearBatches(7, 2, 64, 48);
+        OnnxQuantizeOptions o = OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.DYNAMIC).withGptq(true);
+        OnnxQuantizer.Result one = OnnxQuantizer.quantize(in, tmp.resolve("one.onnx"), o, calib, 1);
+        OnnxQuantizer.Result two;
+        System.setProperty(Hessians.BUDGET_PROPERTY, "0"); // every activation in a group of its own
+        try {
+            two = OnnxQuantizer.quantize(in, tmp.resolve("two.onnx"), o, calib, 1);
+        } finally {
+            System.clearProperty(Hessians.BUDGET_PROPERTY);
+        }
+        assertThat(one.report().notes()).anySatisfy(s -> assertThat(s).contains("1 pass(es)"));
+        assertThat(two.report().notes()).anySatisfy(s -> assertThat(s).contains("2 pass(es)"));
+        assertThat(java.nio.file.Files.readAllBytes(tmp.resolve("two.onnx"))).isEqualTo(java.nio.file.Files.readAllBytes(tmp.resolve("one.onnx")));
+    }
+
     @Test void gptqWithoutCalibrationIsRefusedNamingWhatIsMissing() {
         Path in = tmp.resolve("linear.onnx");
         TinyModels.write(TinyModels.linearAndGemm(6, 32, 8, 16, 4, false, 13), in);
