@@ -18,7 +18,9 @@ import java.util.concurrent.locks.LockSupport;
  * caller likewise spins briefly for the workers' "done" numbers before it parks. Spinning is bounded by
  * {@link #spinNanos} per wait, so an idle pool costs nothing and an overloaded machine (more threads
  * than free cores) loses at most that much per wait; a thread that parked is unparked by the other side.
- * Nothing is allocated per call.
+ * The budget adapts per waiting side: a wait that outlasts it halves the next one (down to 1/64), a
+ * wait that ends while spinning restores it, so on a machine where the other thread is mostly
+ * descheduled the spinning fades out instead of burning a core others need. Nothing is allocated per call.
  *
  * <p>One call at a time owns the workers: a call made while another is running (from a second thread,
  * or from inside a row kernel) runs all its rows on its own thread, which gives the same results.
@@ -45,6 +47,8 @@ public final class RowParallel implements AutoCloseable {
     /** The thread inside {@link #forRows} when it parked waiting for workers, else null. */
     private volatile Thread waiter;
     private int sequence;
+    /** The caller's current spin budget (adaptive, see the class comment); only touched by the call owning the workers. */
+    private long callerSpin;
 
     public RowParallel(int threads) {
         this(threads, DEFAULT_SPIN_NANOS);
@@ -56,6 +60,7 @@ public final class RowParallel implements AutoCloseable {
         if (spinNanos < 0) throw new IllegalArgumentException("negative spin time " + spinNanos);
         this.threads = threads;
         this.spinNanos = spinNanos;
+        this.callerSpin = spinNanos;
         this.workers = new Worker[threads - 1];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = new Worker();
@@ -121,11 +126,12 @@ public final class RowParallel implements AutoCloseable {
     /** Waits until {@code w} finished job {@code seq}: spins, then parks. Returns whether the thread was interrupted meanwhile. */
     private boolean awaitDone(Worker w, int seq) {
         if (w.done == seq) return false;
-        long deadline = System.nanoTime() + spinNanos;
+        long deadline = System.nanoTime() + callerSpin;
         for (int i = 0; w.done != seq; i++) {
             Thread.onSpinWait();
             if ((i & 63) == 63 && System.nanoTime() - deadline > 0) break;
         }
+        callerSpin = adapt(callerSpin, w.done == seq);
         boolean interrupted = false;
         if (w.done != seq) {
             waiter = Thread.currentThread();
@@ -137,6 +143,11 @@ public final class RowParallel implements AutoCloseable {
             waiter = null;
         }
         return interrupted;
+    }
+
+    /** The next spin budget after a wait that ended while spinning ({@code hit}) or outlasted the budget. */
+    private long adapt(long budget, boolean hit) {
+        return hit ? spinNanos : Math.max(budget >> 1, spinNanos >> 6);
     }
 
     /** Start row of part {@code p} of {@code parts}. */
@@ -175,6 +186,8 @@ public final class RowParallel implements AutoCloseable {
         volatile int job;
         volatile int done;
         volatile boolean parked;
+        /** This worker's current spin budget (adaptive); only touched by the worker. */
+        long spin = spinNanos;
 
         @Override
         public void run() {
@@ -196,12 +209,13 @@ public final class RowParallel implements AutoCloseable {
 
         /** The next job's sequence number, or {@code seen} once the pool is closed. */
         private int awaitJob(int seen) {
-            long deadline = System.nanoTime() + spinNanos;
+            long deadline = System.nanoTime() + spin;
             for (int i = 0; job == seen; i++) {
                 if (closed) return seen;
                 Thread.onSpinWait();
                 if ((i & 63) == 63 && System.nanoTime() - deadline > 0) break;
             }
+            spin = adapt(spin, job != seen);
             while (job == seen) {
                 parked = true; // volatile write, then volatile read of job: the caller's unpark cannot be missed
                 if (job == seen && !closed) LockSupport.park(RowParallel.this);
