@@ -19,8 +19,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #spinNanos} per wait, so an idle pool costs nothing and an overloaded machine (more threads
  * than free cores) loses at most that much per wait; a thread that parked is unparked by the other side.
  * The budget adapts per waiting side: a wait that outlasts it halves the next one (down to 1/64), a
- * wait that ends while spinning restores it, so on a machine where the other thread is mostly
- * descheduled the spinning fades out instead of burning a core others need. Nothing is allocated per call.
+ * wait that ends while spinning doubles it (up to {@link #spinNanos}), so on a machine where the other
+ * thread is often descheduled the spinning fades out instead of burning a core others need, and on a
+ * quiet one it is back at full length after a few calls. Nothing is allocated per call.
  *
  * <p>One call at a time owns the workers: a call made while another is running (from a second thread,
  * or from inside a row kernel) runs all its rows on its own thread, which gives the same results.
@@ -147,7 +148,7 @@ public final class RowParallel implements AutoCloseable {
 
     /** The next spin budget after a wait that ended while spinning ({@code hit}) or outlasted the budget. */
     private long adapt(long budget, boolean hit) {
-        return hit ? spinNanos : Math.max(budget >> 1, spinNanos >> 6);
+        return hit ? Math.min(budget << 1, spinNanos) : Math.max(budget >> 1, spinNanos >> 6);
     }
 
     /** Start row of part {@code p} of {@code parts}. */
