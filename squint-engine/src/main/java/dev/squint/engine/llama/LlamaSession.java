@@ -33,6 +33,14 @@ public final class LlamaSession implements AutoCloseable {
     private float[] batchLogits;
     private boolean f16Cache = true;
     private final Linear.BatchWorkspace batchWork = new Linear.BatchWorkspace();
+    /** Per layer, for one token: q, k and v in one dispatch, and gate and up with SwiGLU in another. */
+    private final Linear.MatVecGroup[] qkvGroups, gateUpGroups;
+    private final float[][] qkvOut, gateUpOut;
+    /** SwiGLU of one token's gate and up outputs, {@code hb[i] = silu(hb[i]) · hb2[i]} over a range (the gate/up job's tail). */
+    private final RowParallel.RowRange swiGlu;
+    /** One token's attention over heads as a reusable range; reads {@link #attnLayer} and {@link #attnPos}. */
+    private final RowParallel.RowRange attendOne;
+    private int attnLayer, attnPos;
     private int pos;
 
     LlamaSession(LlamaModel model, int contextLength, int threadCount) {
@@ -61,6 +69,24 @@ public final class LlamaSession implements AutoCloseable {
         this.hb2 = new float[b * c.ffnDim()];
         this.att = new float[c.heads() * ctx];
         this.last = new float[c.vocab()];
+        this.qkvGroups = new Linear.MatVecGroup[c.layers()];
+        this.gateUpGroups = new Linear.MatVecGroup[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            LlamaModel.Layer layer = model.layers().get(l);
+            qkvGroups[l] = Linear.MatVecGroup.concatenated(layer.wq(), layer.wk(), layer.wv());
+            gateUpGroups[l] = Linear.MatVecGroup.paired(layer.gate(), layer.up());
+        }
+        this.qkvOut = new float[][] {q, k, v};
+        this.gateUpOut = new float[][] {hb, hb2};
+        this.swiGlu = (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float g = hb[i];
+                hb[i] = g / (1f + (float) Math.exp(-g)) * hb2[i];
+            }
+        };
+        this.attendOne = (from, to) -> {
+            for (int h = from; h < to; h++) attendHead(h, keys[attnLayer], values[attnLayer], 1, attnPos);
+        };
     }
 
     public LlamaModel model() { return model; }
@@ -116,9 +142,13 @@ public final class LlamaSession implements AutoCloseable {
         for (int l = 0; l < c.layers(); l++) {
             LlamaModel.Layer layer = model.layers().get(l);
             rmsNorm(x, xb, n, dim, layer.attnNorm());
-            linear(layer.wq(), xb, n, q);
-            linear(layer.wk(), xb, n, k);
-            linear(layer.wv(), xb, n, v);
+            if (n == 1) {
+                qkvGroups[l].forward(xb, qkvOut, null, threads);
+            } else {
+                linear(layer.wq(), xb, n, q);
+                linear(layer.wk(), xb, n, k);
+                linear(layer.wv(), xb, n, v);
+            }
             if (layer.qNorm() != null) rmsNorm(q, q, n * c.heads(), c.headDim(), layer.qNorm());
             if (layer.kNorm() != null) rmsNorm(k, k, n * c.kvHeads(), c.headDim(), layer.kNorm());
             float[] kc = keys[l], vc = values[l];
@@ -133,7 +163,11 @@ public final class LlamaSession implements AutoCloseable {
                 }
             }
             int p0 = pos;
-            if (n >= Linear.MIN_BATCH) {
+            if (n == 1) {
+                attnLayer = l;
+                attnPos = p0;
+                threads.forRows(c.heads(), attendOne);
+            } else if (n >= Linear.MIN_BATCH) {
                 threads.forRows(c.heads(), (from, to) -> {
                     for (int h = from; h < to; h++) attendBatch(h, kc, vc, n, p0);
                 });
@@ -145,17 +179,18 @@ public final class LlamaSession implements AutoCloseable {
             linear(layer.wo(), attnOut, n, xb2);
             for (int i = 0; i < n * dim; i++) x[i] += xb2[i];
             rmsNorm(x, xb, n, dim, layer.ffnNorm());
-            linear(layer.gate(), xb, n, hb);
-            linear(layer.up(), xb, n, hb2);
             int ff = n * c.ffnDim();
-            if (n >= Linear.MIN_BATCH) {
+            if (n == 1) {
+                gateUpGroups[l].forward(xb, gateUpOut, swiGlu, threads);
+            } else if (n >= Linear.MIN_BATCH) {
+                linear(layer.gate(), xb, n, hb);
+                linear(layer.up(), xb, n, hb2);
                 int fd = c.ffnDim();
                 threads.forRows(n, (from, to) -> Activations.siluMul(MatrixKernels.Impl.VECTOR, hb, hb2, from * fd, to * fd));
             } else {
-                for (int i = 0; i < ff; i++) {
-                    float g = hb[i];
-                    hb[i] = g / (1f + (float) Math.exp(-g)) * hb2[i];
-                }
+                linear(layer.gate(), xb, n, hb);
+                linear(layer.up(), xb, n, hb2);
+                swiGlu.run(0, ff);
             }
             linear(layer.down(), hb, n, xb2);
             for (int i = 0; i < n * dim; i++) x[i] += xb2[i];

@@ -88,6 +88,13 @@ public final class Linear {
     private final MatVecKernels.Q8Token token = new MatVecKernels.Q8Token();
     /** F16 weights only: whether they hold no Inf/NaN (scanned on first use), so the unchecked kernel applies. */
     private Boolean f16Finite;
+    /** Which matrix × vector activation form this layer's kernel reads ({@link #actKind(GgmlType)}). */
+    private final int actKind;
+    /** The layer whose prepared token the next {@link #matVecRows} reads (this one, or one of its group). */
+    private Linear tokenSource = this;
+    /** The single-token product as a reusable range (no lambda per call), writing {@link #matVecOut}. */
+    private final RowParallel.RowRange matVecRange = (from, to) -> matVecRows(from, to, this.matVecOut);
+    private float[] matVecOut;
 
     private Linear(String name, MemorySegment weight, GgmlType type, int in, int out, float[] bias) {
         this.name = name;
@@ -104,6 +111,7 @@ public final class Linear {
         this.rowDot = type == GgmlType.Q4_0 ? BlockDots::q4_0 : type == GgmlType.Q8_0 ? BlockDots::q8_0 : codec::dot;
         this.actCodec = fastest(codec.vecDotType());
         this.actRowBytes = actCodec.rowBytes(in);
+        this.actKind = actKind(type);
         if (in % codec.vecDotType().blockSize() != 0 || in % type.blockSize() != 0) {
             throw new SquintException("tensor " + name + ": rows of " + in + " values are not a multiple of the "
                     + type + " block size " + type.blockSize());
@@ -262,39 +270,154 @@ public final class Linear {
      * weight rows per pass, weights read straight from the mapped segment); false for the others.
      */
     private boolean matVec(float[] x, float[] y, RowParallel threads) {
-        GgmlType t = codec.type();
-        if (t == GgmlType.Q8_0 || t == GgmlType.Q4_0) {
+        if (actKind == NO_MATVEC) return false;
+        prepareToken(x);
+        matVecOut = y;
+        try {
+            threads.forRows(out, matVecRange);
+        } finally {
+            matVecOut = null;
+        }
+        return true;
+    }
+
+    /** Activation kinds of the matrix × vector kernels: layers of one kind can share one converted token. */
+    private static final int NO_MATVEC = 0, ACT_Q8_0 = 1, ACT_Q8_K = 2, ACT_F16 = 3;
+
+    private static int actKind(GgmlType t) {
+        return switch (t) {
+            case Q8_0, Q4_0 -> ACT_Q8_0;
+            case Q4_K, Q6_K -> ACT_Q8_K;
+            case F16 -> ACT_F16;
+            default -> NO_MATVEC;
+        };
+    }
+
+    /** Converts one token to this layer's matrix × vector activation form ({@link #token} or {@link #tokenFloats}). */
+    private void prepareToken(float[] x) {
+        if (actKind == ACT_Q8_0) {
             MatVecKernels.quantizeQ8_0(x, 0, in, token);
-            MatVecKernels.Q8Token a = token;
-            boolean q8 = t == GgmlType.Q8_0;
-            threads.forRows(out, (from, to) -> {
-                if (q8) MatVecKernels.q8_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
-                else MatVecKernels.q4_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
-            });
-        } else if (t == GgmlType.Q4_K || t == GgmlType.Q6_K) {
+        } else if (actKind == ACT_Q8_K) {
             ensureAct(actRowBytes);
             actCodec.quantizeRow(x, 0, in, act, 0, null);
             MatVecKernels.loadQ8K(act, 0, in, token);
-            MatVecKernels.Q8Token a = token;
-            boolean q4 = t == GgmlType.Q4_K;
-            threads.forRows(out, (from, to) -> {
-                if (q4) MatVecKernels.q4_KRows(weight, 0, rowBytes, from, to, a, y, 0);
-                else MatVecKernels.q6_KRows(weight, 0, rowBytes, from, to, a, y, 0);
-            });
-        } else if (t == GgmlType.F16) {
+        } else {
             ensureAct(2L * in);
             if (actFloats.length < in) actFloats = new float[in];
-            float[] xr = actFloats;
             VectorFloatFormats.f32ToF16Row(x, 0, act, 0, in); // ggml rounds the activations to F16
-            VectorFloatFormats.f16ToF32Row(act, 0, xr, 0, in);
+            VectorFloatFormats.f16ToF32Row(act, 0, actFloats, 0, in);
             if (f16Finite == null) f16Finite = MatVecKernels.f16AllFinite(weight, 0, (long) out * in); // once: skips a check per vector
-            if (f16Finite) threads.forRows(out, (from, to) -> MatVecKernels.f16RowsFinite(weight, 0, rowBytes, in, from, to, xr, 0, y, 0));
-            else threads.forRows(out, (from, to) -> MatVecKernels.f16Rows(weight, 0, rowBytes, in, from, to, xr, 0, y, 0));
-        } else {
-            return false;
         }
-        if (bias != null) for (int j = 0; j < out; j++) y[j] += bias[j];
-        return true;
+        tokenSource = this;
+    }
+
+    /** Outputs {@code [from, to)} of the single-token product from the prepared token, bias included. */
+    private void matVecRows(int from, int to, float[] y) {
+        Linear src = tokenSource;
+        MatVecKernels.Q8Token a = src.token;
+        switch (codec.type()) {
+            case Q8_0 -> MatVecKernels.q8_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
+            case Q4_0 -> MatVecKernels.q4_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
+            case Q4_K -> MatVecKernels.q4_KRows(weight, 0, rowBytes, from, to, a, y, 0);
+            case Q6_K -> MatVecKernels.q6_KRows(weight, 0, rowBytes, from, to, a, y, 0);
+            default -> {
+                if (f16Finite) MatVecKernels.f16RowsFinite(weight, 0, rowBytes, in, from, to, src.actFloats, 0, y, 0);
+                else MatVecKernels.f16Rows(weight, 0, rowBytes, in, from, to, src.actFloats, 0, y, 0);
+            }
+        }
+        if (bias != null) for (int j = from; j < to; j++) y[j] += bias[j];
+    }
+
+    /**
+     * Several single-token products over one input, in one parallel dispatch (q, k and v; or gate and up):
+     * the token is converted once per activation kind and the threads split the outputs of all layers as
+     * one range. Each output is computed by the same code as in {@link #forward}, so results are identical.
+     * Reuse one instance per group: it allocates nothing per call. Not thread-safe.
+     */
+    public static final class MatVecGroup implements RowParallel.RowRange {
+        private final Linear[] layers;
+        private final int[] starts;
+        private final boolean paired;
+        private final boolean fast;
+        private final float[][] outs;
+        private float[] x;
+        private RowParallel.RowRange tail;
+
+        private MatVecGroup(boolean paired, Linear... layers) {
+            this.layers = layers.clone();
+            this.paired = paired;
+            this.starts = new int[layers.length + 1];
+            boolean all = true;
+            for (int i = 0; i < layers.length; i++) {
+                starts[i + 1] = starts[i] + layers[i].out;
+                all &= layers[i].actKind != NO_MATVEC && layers[i].in == layers[0].in;
+                if (paired && layers[i].out != layers[0].out) throw new IllegalArgumentException("paired layers differ in outputs");
+            }
+            this.fast = all;
+            this.outs = new float[layers.length][];
+        }
+
+        /** Outputs of all layers as one range (the split crosses from one layer's rows into the next). */
+        public static MatVecGroup concatenated(Linear... layers) {
+            return new MatVecGroup(false, layers);
+        }
+
+        /**
+         * Layers with the same number of outputs, split by output index: a range {@code [a, b)} computes rows
+         * {@code [a, b)} of every layer, then runs the tail over {@code [a, b)} (SwiGLU of gate and up).
+         */
+        public static MatVecGroup paired(Linear... layers) {
+            return new MatVecGroup(true, layers);
+        }
+
+        /**
+         * {@code outs[i] = layers[i](x)} for one token, then (paired groups) {@code tail} over the output
+         * index. Layers without a matrix × vector kernel run one by one through {@link Linear#forward}, the
+         * tail after them on the caller's thread.
+         */
+        public void forward(float[] x, float[][] outs, RowParallel.RowRange tail, RowParallel threads) {
+            if (outs.length != layers.length) throw new IllegalArgumentException("one output per layer");
+            if (!fast) {
+                for (int i = 0; i < layers.length; i++) layers[i].forward(x, 1, outs[i], threads);
+                if (tail != null) tail.run(0, layers[0].out);
+                return;
+            }
+            for (int i = 0; i < layers.length; i++) {
+                Linear l = layers[i];
+                if (x.length < l.in || outs[i].length < l.out) throw new IllegalArgumentException(l.name + ": buffers too small for 1 token");
+                if (l.observer != null) l.observer.accept(l, x, 1);
+                Linear same = null;
+                for (int j = 0; j < i && same == null; j++) if (layers[j].actKind == l.actKind) same = layers[j];
+                if (same == null) l.prepareToken(x);
+                else {
+                    l.tokenSource = same;
+                    if (l.actKind == ACT_F16 && l.f16Finite == null) l.f16Finite = MatVecKernels.f16AllFinite(l.weight, 0, (long) l.out * l.in);
+                }
+                this.outs[i] = outs[i];
+            }
+            this.x = x;
+            this.tail = tail;
+            try {
+                threads.forRows(paired ? layers[0].out : starts[layers.length], this);
+            } finally {
+                this.x = null;
+                this.tail = null;
+                java.util.Arrays.fill(this.outs, null);
+            }
+        }
+
+        @Override
+        public void run(int from, int to) {
+            if (paired) {
+                for (int i = 0; i < layers.length; i++) layers[i].matVecRows(from, to, outs[i]);
+                if (tail != null) tail.run(from, to);
+                return;
+            }
+            for (int i = 0; i < layers.length; i++) {
+                int a = Math.max(from, starts[i]), b = Math.min(to, starts[i + 1]);
+                if (a < b) layers[i].matVecRows(a - starts[i], b - starts[i], outs[i]);
+            }
+        }
     }
 
     /** Scratch memory outside the heap, freed by the GC once unreachable. */
