@@ -130,8 +130,8 @@ final class KQuantMatVec {
                 a.k6[o + i] = (short) q[o + Q6K_ORDER[i]];
             }
             for (int s = 0; s < 8; s++) {
-                a.kMinSums[16 * b + s] = a.bsums[16 * b + 2 * s] + a.bsums[16 * b + 2 * s + 1];
-                a.kMinSums[16 * b + 8 + s] = 0;
+                a.kMinSums[16 * b + s] = 0;
+                a.kMinSums[16 * b + 8 + s] = a.bsums[16 * b + 2 * s] + a.bsums[16 * b + 2 * s + 1];
             }
             for (int g = 0; g < 16; g++) a.kOffsets[16 * b + g] = -32 * a.bsums[16 * b + g];
         }
@@ -174,12 +174,14 @@ final class KQuantMatVec {
             IntVector bs = IntVector.fromArray(I16, minSums, 16 * i);
             float dai = da[i];
             long x = r + 144L * i;
-            long sLo = w.get(LE_LONG, x + 4);
-            int u0 = (int) sLo, u1 = (int) (sLo >>> 32), u2 = w.get(LE_INT, x + 12);
+            // the 16-byte header (f16 d, f16 dmin, 12 scale bytes) in one load: one bounds check, not four
+            LongVector head = ByteVector.fromMemorySegment(B16, w, x, LE).reinterpretAsLongs();
+            long h0 = head.lane(0), h1 = head.lane(1);
+            int u0 = (int) (h0 >>> 32), u1 = (int) h1, u2 = (int) (h1 >>> 32);
             long sc = (u0 & 0x3F3F3F3FL) | ((long) ((u2 & 0x0F0F0F0F) | ((u0 >>> 2) & 0x30303030)) << 32);
             long mn = (u1 & 0x3F3F3F3FL) | ((long) (((u2 >>> 4) & 0x0F0F0F0F) | ((u1 >>> 2) & 0x30303030)) << 32);
-            IntVector scv = (IntVector) LongVector.broadcast(L2, sc).reinterpretAsBytes().convertShape(VectorOperators.B2I, I16, 0);
-            IntVector mnv = (IntVector) LongVector.broadcast(L2, mn).reinterpretAsBytes().convertShape(VectorOperators.B2I, I16, 0);
+            // int lanes 0..7 the scales, 8..15 the mins
+            IntVector scv = (IntVector) LongVector.broadcast(L2, sc).withLane(1, mn).reinterpretAsBytes().convertShape(VectorOperators.B2I, I16, 0);
             ShortVector q0 = ByteVector.fromMemorySegment(B64, w, x + 16, LE).reinterpretAsShorts();
             ShortVector q1 = ByteVector.fromMemorySegment(B64, w, x + 80, LE).reinterpretAsShorts();
             ShortVector pa0 = q0.and((short) 0xF).mul(a0).add(q0.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(a2));
@@ -195,8 +197,8 @@ final class KQuantMatVec {
                     .reinterpretAsInts();
             IntVector sum = s.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scv.rearrange(Q4K_LOW_SCALES))
                     .add(s.lanewise(VectorOperators.ASHR, 16).mul(scv.rearrange(Q4K_HIGH_SCALES)));
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F16, Float.float16ToFloat(w.get(LE_SHORT, x)) * dai), acc);
-            acc = ((FloatVector) mnv.mul(bs).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F16, -Float.float16ToFloat(w.get(LE_SHORT, x + 2)) * dai), acc);
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F16, Float.float16ToFloat((short) h0) * dai), acc);
+            acc = ((FloatVector) scv.mul(bs).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F16, -Float.float16ToFloat((short) (h0 >>> 16)) * dai), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -258,7 +260,9 @@ final class KQuantMatVec {
 
     // Block: ql[128] at 0, qh[64] at 128, 16 int8 scales at 192, f16 d at 208. Per half h, lane k of the ql
     // short vector holds ql bytes 64h + 2k, +1; lane k of the qh vector the qh bytes 2(k % 16), +1 of the half,
-    // shifted right by 2 for k >= 16 (ql bytes 32..63 take qh bits 2-3 and 6-7). The 6-bit levels are unsigned
+    // shifted right by 2 for k >= 16 (ql bytes 32..63 take qh bits 2-3 and 6-7). Two blends place the high
+    // bits: "lo" holds both bytes' low nibbles with their two high bits (bits 0-5 and 8-13), "hi" the high
+    // nibbles (its bits 14-15 are zero, so its upper level needs no mask). The 6-bit levels are unsigned
     // (0..63); P = low-nibble products, Q = high-nibble products, two per 16-bit lane, then each int lane
     // adds its two 16-bit neighbours (four products, |sum| <= 4·63·128 < 2^15).
     static float q6_KRow(MemorySegment w, long r, MatVecKernels.Q8Token a) {
@@ -278,10 +282,10 @@ final class KQuantMatVec {
             // half 0, then half 1 (written out: constant shuffles)
             ShortVector l0 = ByteVector.fromMemorySegment(B64, w, x, LE).reinterpretAsShorts();
             ShortVector hb0 = qh.rearrange(QH_HALF_0).reinterpretAsShorts().lanewise(VectorOperators.LSHR, QH_SHIFT);
-            ShortVector v00 = l0.lanewise(VectorOperators.BITWISE_BLEND, hb0.lanewise(VectorOperators.LSHL, 4), (short) 0x30).and((short) 0x3F);
-            ShortVector v10 = l0.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.BITWISE_BLEND, hb0, (short) 0x30).and((short) 0x3F);
-            ShortVector v20 = l0.lanewise(VectorOperators.LSHR, 8).lanewise(VectorOperators.BITWISE_BLEND, hb0.lanewise(VectorOperators.LSHR, 4), (short) 0x30).and((short) 0x3F);
-            ShortVector v30 = l0.lanewise(VectorOperators.LSHR, 12).lanewise(VectorOperators.BITWISE_BLEND, hb0.lanewise(VectorOperators.LSHR, 8), (short) 0x30);
+            ShortVector lo0 = l0.lanewise(VectorOperators.BITWISE_BLEND, hb0.lanewise(VectorOperators.LSHL, 4), (short) 0x3030);
+            ShortVector hi0 = l0.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.BITWISE_BLEND, hb0, (short) 0x3030);
+            ShortVector v00 = lo0.and((short) 0x3F), v20 = lo0.lanewise(VectorOperators.LSHR, 8).and((short) 0x3F);
+            ShortVector v10 = hi0.and((short) 0x3F), v30 = hi0.lanewise(VectorOperators.LSHR, 8);
             int o0 = ao;
             IntVector p0 = v00.mul(ShortVector.fromArray(S32, ak, o0)).add(v20.mul(ShortVector.fromArray(S32, ak, o0 + 64))).reinterpretAsInts();
             IntVector q0 = v10.mul(ShortVector.fromArray(S32, ak, o0 + 32)).add(v30.mul(ShortVector.fromArray(S32, ak, o0 + 96))).reinterpretAsInts();
@@ -289,10 +293,10 @@ final class KQuantMatVec {
                     .add(q0.add(q0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_1)));
             ShortVector l1 = ByteVector.fromMemorySegment(B64, w, x + 64, LE).reinterpretAsShorts();
             ShortVector hb1 = qh.rearrange(QH_HALF_1).reinterpretAsShorts().lanewise(VectorOperators.LSHR, QH_SHIFT);
-            ShortVector v01 = l1.lanewise(VectorOperators.BITWISE_BLEND, hb1.lanewise(VectorOperators.LSHL, 4), (short) 0x30).and((short) 0x3F);
-            ShortVector v11 = l1.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.BITWISE_BLEND, hb1, (short) 0x30).and((short) 0x3F);
-            ShortVector v21 = l1.lanewise(VectorOperators.LSHR, 8).lanewise(VectorOperators.BITWISE_BLEND, hb1.lanewise(VectorOperators.LSHR, 4), (short) 0x30).and((short) 0x3F);
-            ShortVector v31 = l1.lanewise(VectorOperators.LSHR, 12).lanewise(VectorOperators.BITWISE_BLEND, hb1.lanewise(VectorOperators.LSHR, 8), (short) 0x30);
+            ShortVector lo1 = l1.lanewise(VectorOperators.BITWISE_BLEND, hb1.lanewise(VectorOperators.LSHL, 4), (short) 0x3030);
+            ShortVector hi1 = l1.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.BITWISE_BLEND, hb1, (short) 0x3030);
+            ShortVector v01 = lo1.and((short) 0x3F), v21 = lo1.lanewise(VectorOperators.LSHR, 8).and((short) 0x3F);
+            ShortVector v11 = hi1.and((short) 0x3F), v31 = hi1.lanewise(VectorOperators.LSHR, 8);
             int o1 = ao + 128;
             IntVector p1 = v01.mul(ShortVector.fromArray(S32, ak, o1)).add(v21.mul(ShortVector.fromArray(S32, ak, o1 + 64))).reinterpretAsInts();
             IntVector q1 = v11.mul(ShortVector.fromArray(S32, ak, o1 + 32)).add(v31.mul(ShortVector.fromArray(S32, ak, o1 + 96))).reinterpretAsInts();

@@ -68,7 +68,7 @@ public final class MatVecKernels {
         int[] bsums = new int[0];
         /** Q8_K only: the values reordered for the four-row Q4_K and Q6_K kernels ({@link KQuantMatVec}). */
         short[] k4 = new short[0], k6 = new short[0];
-        /** Q8_K only, 16 per block: the sums of each 32 values (8, then 8 zeros) and {@code −32·bsums}. */
+        /** Q8_K only, 16 per block: 8 zeros then the sums of each 32 values; and {@code −32·bsums}. */
         int[] kMinSums = new int[0], kOffsets = new int[0];
 
         public int length() { return n; }
