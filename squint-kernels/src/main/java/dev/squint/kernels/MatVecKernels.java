@@ -66,6 +66,10 @@ public final class MatVecKernels {
         /** Q8_K only: the float scale of each 256-value block, and the sums of each 16 values. */
         float[] kScale = new float[0];
         int[] bsums = new int[0];
+        /** Q8_K only: the values reordered for the four-row Q4_K and Q6_K kernels ({@link KQuantMatVec}). */
+        short[] k4 = new short[0], k6 = new short[0];
+        /** Q8_K only, 16 per block: 8 zeros then the sums of each 32 values; and {@code −32·bsums}. */
+        int[] kMinSums = new int[0], kOffsets = new int[0];
 
         public int length() { return n; }
 
@@ -384,114 +388,20 @@ public final class MatVecKernels {
             }
             for (int g = 0; g < 16; g++) out.bsums[16 * b + g] = src.get(LE_SHORT, o + 260 + 2L * g);
         }
+        KQuantMatVec.prepare(out);
     }
 
-    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
-    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
-
     /**
-     * Rows {@code [from, to)} of a Q4_K matrix against a Q8_K token ({@link #loadQ8K}). Per 256-value
-     * block: the exact integer {@code Σ_s sc_s · Σ q·a} in int lanes, scaled by {@code d·d_a} into a float
-     * vector accumulator; the min terms {@code dmin·d_a·Σ_s m_s·bsum_s} summed in a float and subtracted
-     * at the end, as ggml's AVX kernel.
+     * Rows {@code [from, to)} of a Q4_K matrix against a Q8_K token ({@link #loadQ8K}): {@link KQuantMatVec}
+     * (exact integer sums per block, one float accumulator per row, ggml's bsums for the min terms).
      */
     public static void q4_KRows(MemorySegment w, long wOff, long rowBytes, int from, int to, Q8Token a, float[] y, int yOff) {
-        if (a.n % 256 != 0) throw new IllegalArgumentException("row length " + a.n + " is not a multiple of 256");
-        for (int j = from; j < to; j++) y[yOff + j] = q4_KOne(w, wOff + j * rowBytes, a);
+        KQuantMatVec.q4_KRows(w, wOff, rowBytes, from, to, a, y, yOff);
     }
 
-    private static float q4_KOne(MemorySegment w, long r0, Q8Token a) {
-        int nb = a.n / 256;
-        short[] aq = a.qs;
-        int[] bsums = a.bsums;
-        FloatVector acc = FloatVector.zero(F);
-        float mins = 0;
-        for (int i = 0; i < nb; i++) {
-            long xb = r0 + 144L * i;
-            int ab = 256 * i;
-            IntVector sumi = IntVector.zero(I);
-            int minSum = 0;
-            // the 12 packed bytes → eight 6-bit scales (sc0123, sc4567) and mins (m0123, m4567), four per int
-            // (get_scale_min_k4 for all sub-blocks at once, as ggml's AVX2 kernel unpacks them)
-            long sLo = w.get(LE_LONG, xb + 4);
-            int u0 = (int) sLo, u1 = (int) (sLo >>> 32), u2 = w.get(LE_INT, xb + 12);
-            int sc0123 = u0 & 0x3F3F3F3F;
-            int m0123 = u1 & 0x3F3F3F3F;
-            int sc4567 = (u2 & 0x0F0F0F0F) | (((u0 >>> 6) & 0x03030303) << 4);
-            int m4567 = ((u2 >>> 4) & 0x0F0F0F0F) | (((u1 >>> 6) & 0x03030303) << 4);
-            int b16 = 16 * i;
-            for (int c = 0; c < 4; c++) {
-                int scs = c < 2 ? sc0123 : sc4567, ms = c < 2 ? m0123 : m4567, sh = 16 * (c & 1);
-                int sc1 = (scs >>> sh) & 0xFF, sc2 = (scs >>> (sh + 8)) & 0xFF;
-                minSum += ((ms >>> sh) & 0xFF) * (bsums[b16 + 4 * c] + bsums[b16 + 4 * c + 1])
-                        + ((ms >>> (sh + 8)) & 0xFF) * (bsums[b16 + 4 * c + 2] + bsums[b16 + 4 * c + 3]);
-                // nibble × int8 products and their sums over one sub-block lane stay below 2^15 (≤ 4·15·127)
-                ShortVector pl = ShortVector.zero(S), ph = pl;
-                for (int l = 0; l < 32; l += LANES) {
-                    ShortVector z = (ShortVector) ByteVector.fromMemorySegment(BI, w, xb + 16 + 32L * c + l, LE).convertShape(VectorOperators.B2S, S, 0);
-                    pl = pl.add(z.and((short) 0xF).mul(ShortVector.fromArray(S, aq, ab + 64 * c + l)));
-                    ph = ph.add(z.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, aq, ab + 64 * c + 32 + l)));
-                }
-                sumi = sumi.add(((IntVector) pl.convertShape(VectorOperators.S2I, I, 0)).mul(sc1))
-                        .add(((IntVector) ph.convertShape(VectorOperators.S2I, I, 0)).mul(sc2));
-            }
-            float da = a.kScale[i];
-            acc = ((FloatVector) sumi.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, xb)) * da), acc);
-            mins += Float.float16ToFloat(w.get(LE_SHORT, xb + 2)) * da * minSum;
-        }
-        return acc.reduceLanes(VectorOperators.ADD) - mins;
-    }
-
-    /**
-     * Rows {@code [from, to)} of a Q6_K matrix against a Q8_K token. The 6-bit levels are used unsigned
-     * (0..63) in the integer sums; the {@code −32} offset comes back per block as
-     * {@code 32·Σ_g sc_g·bsum_g}, exact in integers.
-     */
+    /** Rows {@code [from, to)} of a Q6_K matrix against a Q8_K token: {@link KQuantMatVec}. */
     public static void q6_KRows(MemorySegment w, long wOff, long rowBytes, int from, int to, Q8Token a, float[] y, int yOff) {
-        if (a.n % 256 != 0) throw new IllegalArgumentException("row length " + a.n + " is not a multiple of 256");
-        for (int j = from; j < to; j++) y[yOff + j] = q6_KOne(w, wOff + j * rowBytes, a);
-    }
-
-    private static float q6_KOne(MemorySegment w, long r0, Q8Token a) {
-        int nb = a.n / 256;
-        short[] aq = a.qs;
-        int[] bsums = a.bsums;
-        FloatVector acc = FloatVector.zero(F);
-        float offsets = 0;
-        for (int i = 0; i < nb; i++) {
-            long xb = r0 + 210L * i;
-            int ab = 256 * i;
-            IntVector sumi = IntVector.zero(I);
-            long scA = w.get(LE_LONG, xb + 192), scB = w.get(LE_LONG, xb + 200); // the 16 int8 scales
-            for (int h = 0; h < 2; h++) {
-                long ql = xb + 64L * h, qh = xb + 128 + 32L * h;
-                int o = ab + 128 * h;
-                for (int l = 0; l < 32; l += LANES) {
-                    // 6-bit level × int8 fits in 16 bits (≤ 63·127); the scale multiply is in int
-                    ShortVector z0 = (ShortVector) ByteVector.fromMemorySegment(BI, w, ql + l, LE).convertShape(VectorOperators.B2S, S, 0);
-                    ShortVector z1 = (ShortVector) ByteVector.fromMemorySegment(BI, w, ql + 32 + l, LE).convertShape(VectorOperators.B2S, S, 0);
-                    ShortVector zh = (ShortVector) ByteVector.fromMemorySegment(BI, w, qh + l, LE).convertShape(VectorOperators.B2S, S, 0);
-                    ShortVector v1 = z0.and((short) 0xF).or(zh.lanewise(VectorOperators.LSHL, 4).and((short) 0x30));
-                    ShortVector v2 = z1.and((short) 0xF).or(zh.lanewise(VectorOperators.LSHL, 2).and((short) 0x30));
-                    ShortVector v3 = z0.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).or(zh.and((short) 0x30));
-                    ShortVector v4 = z1.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).or(zh.lanewise(VectorOperators.LSHR, 2).and((short) 0x30));
-                    long sc = h == 0 ? scA : scB;
-                    int g = l / 16;
-                    sumi = sumi.add(((IntVector) v1.mul(ShortVector.fromArray(S, aq, o + l)).convertShape(VectorOperators.S2I, I, 0)).mul((int) (byte) (sc >>> (8 * g))))
-                            .add(((IntVector) v2.mul(ShortVector.fromArray(S, aq, o + 32 + l)).convertShape(VectorOperators.S2I, I, 0)).mul((int) (byte) (sc >>> (8 * (g + 2)))))
-                            .add(((IntVector) v3.mul(ShortVector.fromArray(S, aq, o + 64 + l)).convertShape(VectorOperators.S2I, I, 0)).mul((int) (byte) (sc >>> (8 * (g + 4)))))
-                            .add(((IntVector) v4.mul(ShortVector.fromArray(S, aq, o + 96 + l)).convertShape(VectorOperators.S2I, I, 0)).mul((int) (byte) (sc >>> (8 * (g + 6)))));
-                }
-            }
-            int offset = 0;
-            for (int g = 0; g < 8; g++) {
-                offset += (byte) (scA >>> (8 * g)) * bsums[16 * i + g] + (byte) (scB >>> (8 * g)) * bsums[16 * i + 8 + g];
-            }
-            float dd = Float.float16ToFloat(w.get(LE_SHORT, xb + 208)) * a.kScale[i];
-            acc = ((FloatVector) sumi.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dd), acc);
-            offsets += dd * (32 * offset);
-        }
-        return acc.reduceLanes(VectorOperators.ADD) - offsets;
+        KQuantMatVec.q6_KRows(w, wOff, rowBytes, from, to, a, y, yOff);
     }
 
     // ---------------------------------------------------------------- F16 × F32
