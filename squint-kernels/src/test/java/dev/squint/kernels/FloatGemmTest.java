@@ -92,13 +92,13 @@ class FloatGemmTest {
                     float[] y = new float[m * n];
                     int[] sums = new int[m * n];
                     FloatGemm.Packed p = FloatGemm.pack(w, 0, n, k);
-                    FloatGemm.multiplyInt8(a, sa, m, p, sw, y, two);
+                    FloatGemm.multiplyInt8(a, sa, m, p, sw, null, y, two);
                     FloatGemm.int8Sums(a, m, p, sums, two);
                     // the byte-code kernel (rows padded to its six-row tile) gives the same bits
                     FloatGemm.PackedInt8 pb = FloatGemm.packInt8(qw, 0, n, k);
                     float[] yb = new float[m * n];
                     int[] sumsB = new int[m * n];
-                    FloatGemm.multiplyInt8(a, sa, m, pb, sw, yb, two);
+                    FloatGemm.multiplyInt8(a, sa, m, pb, sw, null, yb, two);
                     FloatGemm.int8Sums(a, m, pb, sumsB, two);
                     assertThat(sumsB).isEqualTo(sums);
                     assertThat(yb).isEqualTo(y);

@@ -78,20 +78,26 @@ public final class DynamicInt8Dense implements Dense {
 
     @Override
     public void forward(float[] x, int tokens, float[] y, RowParallel threads) {
+        product(x, tokens, null, y, threads);
+    }
+
+    /** The bias is added in the kernel's scaling pass: {@code (s · sw · sx) + b}, as the default would add it. */
+    @Override
+    public void forwardWithBias(float[] x, int tokens, float[] y, RowParallel threads) {
+        product(x, tokens, bias, y, threads);
+    }
+
+    private void product(float[] x, int tokens, float[] b, float[] y, RowParallel threads) {
         if (xCodes.length < tokens * in) xCodes = new float[tokens * in];
         if (xScales.length < tokens) xScales = new float[tokens];
         float[] qx = xCodes, sx = xScales;
         RowParallel.RowRange quantize = (from, to) -> {
-            byte[] q = new byte[in]; // one per range
-            for (int t = from; t < to; t++) {
-                sx[t] = VectorInt8Rows.quantizeRow(x, t * in, in, q, 0);
-                for (int i = 0; i < in; i++) qx[t * in + i] = q[i];
-            }
+            for (int t = from; t < to; t++) sx[t] = VectorInt8Rows.quantizeRowToFloats(x, t * in, in, qx, t * in);
         };
         // a few tokens are quantized faster than the other threads wake up
         if (tokens < BertEncoder.INLINE_TOKENS) quantize.run(0, tokens);
         else threads.forRows(tokens, quantize);
-        if (tokens >= FLOAT_CODES_FROM) FloatGemm.multiplyInt8(qx, sx, tokens, packed, scales, y, threads);
-        else FloatGemm.multiplyInt8(qx, sx, tokens, packedBytes, scales, y, threads);
+        if (tokens >= FLOAT_CODES_FROM) FloatGemm.multiplyInt8(qx, sx, tokens, packed, scales, b, y, threads);
+        else FloatGemm.multiplyInt8(qx, sx, tokens, packedBytes, scales, b, y, threads);
     }
 }
