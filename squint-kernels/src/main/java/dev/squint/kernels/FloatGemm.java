@@ -118,9 +118,27 @@ public final class FloatGemm {
      * defines the summation; {@code bias} may be null.
      */
     public static void multiply(float[] a, int m, Packed w, float[] bias, float[] c, RowParallel par) {
-        check(a, m, w.n(), w.k(), c.length);
-        if (bias != null && bias.length < w.n()) throw new IllegalArgumentException("bias has " + bias.length + " values for " + w.n() + " columns");
-        run(a, m, w.n(), w.k(), w.data(), null, false, bias, c, null, null, null, par);
+        multiply(a, m, new Packed[] {w}, new float[][] {bias}, c, par);
+    }
+
+    /**
+     * Several weights applied to the same {@code a} in one pass over the threads (e.g. a layer's query, key
+     * and value projections): {@code c} has rows of {@code Σ n_g} values, weight {@code g}'s outputs in
+     * columns {@code Σ_{h<g} n_h ..}, each element exactly as {@link #multiply} with that weight computes it.
+     * {@code biases[g]} may be null.
+     */
+    public static void multiply(float[] a, int m, Packed[] ws, float[][] biases, float[] c, RowParallel par) {
+        int k = ws[0].k();
+        float[][] data = new float[ws.length][];
+        int[] ns = new int[ws.length];
+        for (int g = 0; g < ws.length; g++) {
+            if (ws[g].k() != k) throw new IllegalArgumentException("weights of " + ws[g].k() + " and " + k + " inputs");
+            data[g] = ws[g].data();
+            ns[g] = ws[g].n();
+        }
+        int ldc = check(a, m, ns, k, c.length);
+        checkVectors(biases, ns, "bias");
+        run(a, m, k, ns, ldc, data, null, false, biases, c, null, null, null, par);
     }
 
     /**
@@ -130,8 +148,7 @@ public final class FloatGemm {
      * is the exact int32 sum (see the class comment); {@code bias} may be null.
      */
     public static void multiplyInt8(float[] a, float[] aScale, int m, Packed w, float[] wScale, float[] bias, float[] y, RowParallel par) {
-        checkInt8(a, aScale, m, w.n(), w.k(), wScale, bias, y.length);
-        run(a, m, w.n(), w.k(), w.data(), null, true, bias, y, aScale, wScale, null, par);
+        multiplyInt8(a, aScale, m, new Packed[] {w}, new float[][] {wScale}, new float[][] {bias}, y, par);
     }
 
     /**
@@ -139,66 +156,121 @@ public final class FloatGemm {
      * widened to float in the kernel: the same exact sums, so bit-identical results.
      */
     public static void multiplyInt8(float[] a, float[] aScale, int m, PackedInt8 w, float[] wScale, float[] bias, float[] y, RowParallel par) {
-        checkInt8(a, aScale, m, w.n(), w.k(), wScale, bias, y.length);
-        run(a, m, w.n(), w.k(), null, w.codes(), true, bias, y, aScale, wScale, null, par);
+        multiplyInt8(a, aScale, m, new PackedInt8[] {w}, new float[][] {wScale}, new float[][] {bias}, y, par);
+    }
+
+    /** {@link #multiplyInt8} for several weights sharing the activations, laid out as {@link #multiply(float[], int, Packed[], float[][], float[], RowParallel)} lays them out. */
+    public static void multiplyInt8(float[] a, float[] aScale, int m, Packed[] ws, float[][] wScales, float[][] biases, float[] y, RowParallel par) {
+        int k = ws[0].k();
+        float[][] data = new float[ws.length][];
+        int[] ns = new int[ws.length];
+        for (int g = 0; g < ws.length; g++) {
+            if (ws[g].k() != k) throw new IllegalArgumentException("weights of " + ws[g].k() + " and " + k + " inputs");
+            data[g] = ws[g].data();
+            ns[g] = ws[g].n();
+        }
+        int ldc = checkInt8(a, aScale, m, ns, k, wScales, biases, y.length);
+        run(a, m, k, ns, ldc, data, null, true, biases, y, aScale, wScales, null, par);
+    }
+
+    /** {@link #multiplyInt8} with byte codes for several weights sharing the activations. */
+    public static void multiplyInt8(float[] a, float[] aScale, int m, PackedInt8[] ws, float[][] wScales, float[][] biases, float[] y, RowParallel par) {
+        int k = ws[0].k();
+        byte[][] codes = new byte[ws.length][];
+        int[] ns = new int[ws.length];
+        for (int g = 0; g < ws.length; g++) {
+            if (ws[g].k() != k) throw new IllegalArgumentException("weights of " + ws[g].k() + " and " + k + " inputs");
+            codes[g] = ws[g].codes();
+            ns[g] = ws[g].n();
+        }
+        int ldc = checkInt8(a, aScale, m, ns, k, wScales, biases, y.length);
+        run(a, m, k, ns, ldc, null, codes, true, biases, y, aScale, wScales, null, par);
     }
 
     /** The exact int32 sums {@code s} of {@link #multiplyInt8}, unscaled, into {@code sums[r·n + j]}. */
     static void int8Sums(float[] a, int m, Packed w, int[] sums, RowParallel par) {
-        check(a, m, w.n(), w.k(), sums.length);
-        run(a, m, w.n(), w.k(), w.data(), null, true, null, null, null, null, sums, par);
+        int[] ns = {w.n()};
+        run(a, m, w.k(), ns, check(a, m, ns, w.k(), sums.length), new float[][] {w.data()}, null, true, null, null, null, null, sums, par);
     }
 
     /** As {@link #int8Sums} for byte codes. */
     static void int8Sums(float[] a, int m, PackedInt8 w, int[] sums, RowParallel par) {
-        check(a, m, w.n(), w.k(), sums.length);
-        run(a, m, w.n(), w.k(), null, w.codes(), true, null, null, null, null, sums, par);
+        int[] ns = {w.n()};
+        run(a, m, w.k(), ns, check(a, m, ns, w.k(), sums.length), null, new byte[][] {w.codes()}, true, null, null, null, null, sums, par);
     }
 
-    private static void check(float[] a, int m, int n, int k, int outLength) {
+    /** Checks the shapes and returns the output row length {@code Σ ns}. */
+    private static int check(float[] a, int m, int[] ns, int k, int outLength) {
+        int n = 0;
+        for (int g : ns) n += g;
         if (m < 0 || (long) m * k > a.length) throw new IllegalArgumentException("A of " + a.length + " floats has no " + m + " rows of " + k);
         if ((long) m * n > outLength) throw new IllegalArgumentException("output of " + outLength + " values has no " + m + " rows of " + n);
+        return n;
     }
 
-    private static void checkInt8(float[] a, float[] aScale, int m, int n, int k, float[] wScale, float[] bias, int outLength) {
-        check(a, m, n, k, outLength);
-        if (aScale.length < m || wScale.length < n) throw new IllegalArgumentException("need " + m + " row scales and " + n + " channel scales");
-        if (bias != null && bias.length < n) throw new IllegalArgumentException("bias has " + bias.length + " values for " + n + " columns");
+    private static int checkInt8(float[] a, float[] aScale, int m, int[] ns, int k, float[][] wScales, float[][] biases, int outLength) {
+        int n = check(a, m, ns, k, outLength);
+        if (aScale.length < m) throw new IllegalArgumentException("need " + m + " row scales, got " + aScale.length);
+        checkVectors(wScales, ns, "channel scale");
+        for (float[] s : wScales) if (s == null) throw new IllegalArgumentException("missing channel scales");
+        checkVectors(biases, ns, "bias");
+        return n;
+    }
+
+    private static void checkVectors(float[][] vs, int[] ns, String what) {
+        if (vs.length != ns.length) throw new IllegalArgumentException(vs.length + " " + what + " vectors for " + ns.length + " weights");
+        for (int g = 0; g < ns.length; g++) {
+            if (vs[g] != null && vs[g].length < ns[g]) throw new IllegalArgumentException(what + " has " + vs[g].length + " values for " + ns[g] + " columns");
+        }
     }
 
     /**
-     * The one driver: float weights {@code wf} or byte codes {@code wb}; {@code exact} selects the integer
+     * The one driver: weights {@code g} as floats {@code wf[g]} or byte codes {@code wb[g]}, each {@code ns[g]}
+     * outputs written at column {@code Σ_{h<g} ns[h]} of rows of {@code ldc}; {@code exact} selects the integer
      * mode, whose results go scaled to {@code y} or, if {@code intOut} is not null, unscaled there.
+     * Work items are (weight, panel, row block), so several weights share one hand-off to the threads.
      */
-    private static void run(float[] a, int m, int n, int k, float[] wf, byte[] wb, boolean exact, float[] bias, float[] y,
-                            float[] aScale, float[] wScale, int[] intOut, RowParallel par) {
-        int panels = (n + NR - 1) / NR;
+    private static void run(float[] a, int m, int k, int[] ns, int ldc, float[][] wf, byte[][] wb, boolean exact, float[][] biases, float[] y,
+                            float[] aScale, float[][] wScales, int[] intOut, RowParallel par) {
+        int groups = ns.length;
+        int[] panelEnd = new int[groups], colBase = new int[groups];
+        for (int g = 0, panels = 0, col = 0; g < groups; g++) {
+            panels += (ns[g] + NR - 1) / NR;
+            panelEnd[g] = panels;
+            colBase[g] = col;
+            col += ns[g];
+        }
         int blocks = (m + MB - 1) / MB;
         boolean chunked = exact && (k > EXACT_CHUNK || intOut != null);
-        par.forRows(blocks * panels, (from, to) -> {
+        par.forRows(blocks * panelEnd[groups - 1], (from, to) -> {
             float[] part = new float[MR * NR];
             int[] sums = chunked ? new int[MR * NR] : null;
             for (int t = from; t < to; t++) {
-                int r0 = (t % blocks) * MB, r1 = Math.min(m, r0 + MB), p = t / blocks;
-                int col = p * NR, cols = Math.min(NR, n - col), wOff = p * k * NR;
+                int panel = t / blocks, g = 0;
+                while (panel >= panelEnd[g]) g++;
+                int p = panel - (g == 0 ? 0 : panelEnd[g - 1]);
+                int r0 = (t % blocks) * MB, r1 = Math.min(m, r0 + MB);
+                int col = p * NR, cols = Math.min(NR, ns[g] - col), wOff = p * k * NR, yCol = colBase[g] + col;
+                float[] wfg = wf == null ? null : wf[g], bias = biases == null ? null : biases[g], wScale = wScales == null ? null : wScales[g];
+                byte[] wbg = wb == null ? null : wb[g];
                 for (int r = r0; r < r1; ) {
                     int left = r1 - r;
                     int rows = left >= 6 ? 6 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
                     if (!chunked) {
-                        tiles(rows, a, r * k, k, wf, wb, wOff, 0, k, part);
+                        tiles(rows, a, r * k, k, wfg, wbg, wOff, 0, k, part);
                         // one chunk in exact mode: the float sums are the exact integers, scaled straight from the tile
                         for (int u = 0; u < rows; u++) {
-                            int yOff = (r + u) * n + col;
+                            int yOff = (r + u) * ldc + yCol;
                             if (exact) scaleRow(part, u * NR, wScale, col, cols, aScale[r + u], bias, y, yOff);
                             else storeRow(part, u * NR, bias, col, cols, y, yOff);
                         }
                     } else {
                         for (int k0 = 0; k0 < k; k0 += EXACT_CHUNK) {
-                            tiles(rows, a, r * k, k, wf, wb, wOff, k0, Math.min(k, k0 + EXACT_CHUNK), part);
+                            tiles(rows, a, r * k, k, wfg, wbg, wOff, k0, Math.min(k, k0 + EXACT_CHUNK), part);
                             accumulateInts(part, sums, rows, k0 == 0);
                         }
                         for (int u = 0; u < rows; u++) {
-                            int yOff = (r + u) * n + col;
+                            int yOff = (r + u) * ldc + yCol;
                             if (intOut != null) System.arraycopy(sums, u * NR, intOut, yOff, cols);
                             else scaleRow(sums, u * NR, wScale, col, cols, aScale[r + u], bias, y, yOff);
                         }
