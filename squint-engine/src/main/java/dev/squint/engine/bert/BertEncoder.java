@@ -188,13 +188,16 @@ public final class BertEncoder implements AutoCloseable {
         for (int s = 0; s < sequences; s++) longest = Math.max(longest, start[s + 1] - start[s]);
         int scratchSize = EncoderKernels.attentionScratch(longest, dh);
         float scale = (float) (1 / Math.sqrt(dh));
-        threads.forRows(sequences * heads, (from, to) -> {
+        RowParallel.RowRange body = (from, to) -> {
             float[] scratch = new float[scratchSize]; // one per range
             for (int unit = from; unit < to; unit++) {
                 int s = unit / heads, col = (unit % heads) * dh;
                 EncoderKernels.attendHead(qkv, 3 * h, start[s], start[s + 1] - start[s], col, h + col, 2 * h + col, dh, scale, ctx, h, col, scratch);
             }
-        });
+        };
+        // one short sentence's attention (12 heads × ~10 tokens: microseconds) is done before the other threads would wake
+        if (start[sequences] < INLINE_TOKENS) body.run(0, sequences * heads);
+        else threads.forRows(sequences * heads, body);
     }
 
     private float[] pool(float[] x, int[] start) {
