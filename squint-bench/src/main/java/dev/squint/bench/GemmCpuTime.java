@@ -52,11 +52,11 @@ public final class GemmCpuTime {
                 int[] sums = new int[m * n];
                 double macs = (double) m * n * k;
                 double f32 = rate(mx, seconds, macs, () -> FloatGemm.multiply(a, m, p, bias, c, one));
-                double i8 = rate(mx, seconds, macs, () -> FloatGemm.multiplyInt8(qa, sx, m, pq, sw, c, one));
+                double i8 = rate(mx, seconds, macs, () -> FloatGemm.multiplyInt8(qa, sx, m, pq, sw, null, c, one));
                 byte[] qwb = new byte[qw.length];
                 for (int i = 0; i < qw.length; i++) qwb[i] = (byte) qw[i];
                 FloatGemm.PackedInt8 pb = FloatGemm.packInt8(qwb, 0, n, k);
-                double i8b = rate(mx, seconds, macs, () -> FloatGemm.multiplyInt8(qa, sx, m, pb, sw, c, one));
+                double i8b = rate(mx, seconds, macs, () -> FloatGemm.multiplyInt8(qa, sx, m, pb, sw, null, c, one));
                 double s16 = k % 2 == 0 && n % (2 * I.length()) == 0 && m % 4 == 0 ? rate(mx, seconds, macs, () -> shortGemm(sa, m, ws, n, k, sums)) : Double.NaN;
                 System.out.printf(Locale.ROOT, "%-12s %18.2f %18.2f %18.2f %18.2f%n", n + "×" + k, f32, i8, i8b, s16);
             }

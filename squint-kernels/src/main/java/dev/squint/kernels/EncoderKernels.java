@@ -57,30 +57,32 @@ public final class EncoderKernels {
     }
 
     /**
-     * Scaled dot-product attention of one head within one sequence of {@code n} tokens: rows
-     * {@code first .. first+n} of {@code q}, {@code k}, {@code v} and {@code ctx} (row stride
-     * {@code stride}), columns {@code col .. col+dh}. Every token attends to all {@code n} tokens:
-     * {@code ctx_i = Σⱼ softmax_j(scale · q_i·k_j) · v_j}. The keys are transposed into {@code scratch}
-     * ({@link #attentionScratch} floats) so scores come out a vector of keys at a time.
+     * Scaled dot-product attention of one head within one sequence of {@code n} tokens, reading the fused
+     * projections: rows {@code first .. first+n} of {@code qkv} (row stride {@code stride}) hold the head's
+     * query at columns {@code qCol .. qCol+dh}, key at {@code kCol ..} and value at {@code vCol ..}; the
+     * result goes to the same rows of {@code ctx} (row stride {@code ctxStride}) at columns {@code ctxCol ..}.
+     * Every token attends to all {@code n} tokens: {@code ctx_i = Σⱼ softmax_j(scale · q_i·k_j) · v_j}. The
+     * keys are transposed into {@code scratch} ({@link #attentionScratch} floats) so scores come out a vector
+     * of keys at a time.
      */
-    public static void attendHead(float[] q, float[] k, float[] v, float[] ctx, int stride, int first, int n, int col, int dh,
-                                  float scale, float[] scratch) {
+    public static void attendHead(float[] qkv, int stride, int first, int n, int qCol, int kCol, int vCol, int dh, float scale,
+                                  float[] ctx, int ctxStride, int ctxCol, float[] scratch) {
         int np = (n + LANES - 1) / LANES * LANES;
         int scores = dh * np;
         for (int j = 0; j < np; j++) {
             if (j < n) {
-                int ko = (first + j) * stride + col;
-                for (int d = 0; d < dh; d++) scratch[d * np + j] = k[ko + d];
+                int ko = (first + j) * stride + kCol;
+                for (int d = 0; d < dh; d++) scratch[d * np + j] = qkv[ko + d];
             } else {
                 for (int d = 0; d < dh; d++) scratch[d * np + j] = 0f;
             }
         }
         for (int i = 0; i < n; i++) {
-            int qo = (first + i) * stride + col;
+            int qo = (first + i) * stride + qCol;
             float max = Float.NEGATIVE_INFINITY;
             for (int jc = 0; jc < np; jc += LANES) {
                 FloatVector acc = FloatVector.zero(F);
-                for (int d = 0; d < dh; d++) acc = FloatVector.broadcast(F, q[qo + d]).fma(FloatVector.fromArray(F, scratch, d * np + jc), acc);
+                for (int d = 0; d < dh; d++) acc = FloatVector.broadcast(F, qkv[qo + d]).fma(FloatVector.fromArray(F, scratch, d * np + jc), acc);
                 acc = acc.mul(scale);
                 acc.intoArray(scratch, scores + jc);
                 max = Math.max(max, acc.reduceLanes(VectorOperators.MAX, F.indexInRange(jc, n)));
@@ -94,12 +96,12 @@ public final class EncoderKernels {
                 total = total.add(e);
             }
             float inv = 1f / total.reduceLanes(VectorOperators.ADD);
-            int co = (first + i) * stride + col;
+            int co = (first + i) * ctxStride + ctxCol;
             for (int dc = 0; dc < dh; dc += LANES) {
                 VectorMask<Float> m = F.indexInRange(dc, dh);
                 FloatVector acc = FloatVector.zero(F);
                 for (int j = 0; j < n; j++) {
-                    acc = FloatVector.broadcast(F, scratch[scores + j]).fma(FloatVector.fromArray(F, v, (first + j) * stride + col + dc, m), acc);
+                    acc = FloatVector.broadcast(F, scratch[scores + j]).fma(FloatVector.fromArray(F, qkv, (first + j) * stride + vCol + dc, m), acc);
                 }
                 acc.mul(inv).intoArray(ctx, co + dc, m);
             }

@@ -53,6 +53,34 @@ public final class VectorInt8Rows {
         return scale;
     }
 
+    /**
+     * {@link #quantizeRow} with the codes written as floats ({@code -127.0 .. 127.0}) instead of bytes: the same
+     * scale and the same codes, for kernels that multiply codes in float ({@link FloatGemm#multiplyInt8}).
+     */
+    public static float quantizeRowToFloats(float[] src, int srcOffset, int n, float[] dst, int dstOffset) {
+        int h = head(srcOffset, n);
+        float absmax = 0f;
+        for (int i = 0; i < h; i++) absmax = Math.max(absmax, Math.abs(src[srcOffset + i]));
+        int i = h;
+        if (n - i >= LANES) {
+            FloatVector acc = FloatVector.zero(F);
+            for (; i <= n - LANES; i += LANES) acc = acc.max(FloatVector.fromArray(F, src, srcOffset + i).abs());
+            absmax = Math.max(absmax, acc.reduceLanes(VectorOperators.MAX));
+        }
+        for (; i < n; i++) absmax = Math.max(absmax, Math.abs(src[srcOffset + i]));
+
+        float scale = Int8Rows.scaleFor(absmax);
+        float inv = Int8Rows.inverse(scale);
+        int q = Int8Rows.QMAX;
+        for (i = 0; i < h; i++) dst[dstOffset + i] = (float) (int) Math.rint(Math.min(q, Math.max(-q, src[srcOffset + i] * inv)));
+        for (; i <= n - LANES; i += LANES) {
+            FloatVector y = FloatVector.fromArray(F, src, srcOffset + i).mul(inv).max(-q).min(q);
+            y.add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC).intoArray(dst, dstOffset + i);
+        }
+        for (; i < n; i++) dst[dstOffset + i] = (float) (int) Math.rint(Math.min(q, Math.max(-q, src[srcOffset + i] * inv)));
+        return scale;
+    }
+
     public static void dequantizeRow(byte[] src, int srcOffset, int n, float scale, float[] dst, int dstOffset) {
         int i = head(dstOffset, n);
         Int8Rows.dequantizeRow(src, srcOffset, i, scale, dst, dstOffset);

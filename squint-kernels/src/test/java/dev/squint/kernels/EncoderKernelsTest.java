@@ -41,19 +41,19 @@ class EncoderKernelsTest {
     }
 
     /** Scalar twin of {@link EncoderKernels#attendHead}, in double. */
-    static double[] attentionReference(float[] q, float[] k, float[] v, int stride, int first, int n, int col, int dh, double scale) {
+    static double[] attentionReference(float[] qkv, int stride, int first, int n, int qCol, int kCol, int vCol, int dh, double scale) {
         double[] out = new double[n * dh];
         for (int i = 0; i < n; i++) {
             double[] s = new double[n];
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < n; j++) {
-                for (int d = 0; d < dh; d++) s[j] += (double) q[(first + i) * stride + col + d] * k[(first + j) * stride + col + d];
+                for (int d = 0; d < dh; d++) s[j] += (double) qkv[(first + i) * stride + qCol + d] * qkv[(first + j) * stride + kCol + d];
                 s[j] *= scale;
                 max = Math.max(max, s[j]);
             }
             double sum = 0;
             for (int j = 0; j < n; j++) sum += s[j] = Math.exp(s[j] - max);
-            for (int j = 0; j < n; j++) for (int d = 0; d < dh; d++) out[i * dh + d] += s[j] / sum * v[(first + j) * stride + col + d];
+            for (int j = 0; j < n; j++) for (int d = 0; d < dh; d++) out[i * dh + d] += s[j] / sum * qkv[(first + j) * stride + vCol + d];
         }
         return out;
     }
@@ -63,19 +63,21 @@ class EncoderKernelsTest {
         SplittableRandom rnd = new SplittableRandom(22);
         for (int dh : new int[] {5, 16, 32, 40}) {
             for (int n : new int[] {1, 2, 15, 16, 17, 40}) {
-                int heads = 3, stride = heads * dh, first = 2, rows = first + n + 1, col = dh; // the middle head, rows around
-                float[] q = new float[rows * stride], k = new float[rows * stride], v = new float[rows * stride];
-                for (float[] a : new float[][] {q, k, v}) for (int i = 0; i < a.length; i++) a[i] = (float) (rnd.nextGaussian() * 2);
-                float[] ctx = new float[rows * stride];
+                // fused projections: queries, keys, values of three heads per row; the middle head, rows around
+                int heads = 3, width = heads * dh, stride = 3 * width + 2, first = 2, rows = first + n + 1, col = dh;
+                float[] qkv = new float[rows * stride];
+                for (int i = 0; i < qkv.length; i++) qkv[i] = (float) (rnd.nextGaussian() * 2);
+                int ctxStride = width + 1;
+                float[] ctx = new float[rows * ctxStride];
                 java.util.Arrays.fill(ctx, 7f);
                 float scale = (float) (1 / Math.sqrt(dh));
                 float[] scratch = new float[EncoderKernels.attentionScratch(n, dh)];
                 java.util.Arrays.fill(scratch, Float.NaN); // stale scratch must not leak into the result
-                EncoderKernels.attendHead(q, k, v, ctx, stride, first, n, col, dh, scale, scratch);
-                double[] expect = attentionReference(q, k, v, stride, first, n, col, dh, scale);
+                EncoderKernels.attendHead(qkv, stride, first, n, col, width + col, 2 * width + col, dh, scale, ctx, ctxStride, col, scratch);
+                double[] expect = attentionReference(qkv, stride, first, n, col, width + col, 2 * width + col, dh, scale);
                 for (int r = 0; r < rows; r++) {
-                    for (int c = 0; c < stride; c++) {
-                        float got = ctx[r * stride + c];
+                    for (int c = 0; c < ctxStride; c++) {
+                        float got = ctx[r * ctxStride + c];
                         boolean inside = r >= first && r < first + n && c >= col && c < col + dh;
                         if (inside) assertThat((double) got).as("dh=%d n=%d r=%d c=%d", dh, n, r, c).isCloseTo(expect[(r - first) * dh + c - col], offset(1e-5));
                         else assertThat(got).as("untouched r=%d c=%d", r, c).isEqualTo(7f);

@@ -92,13 +92,13 @@ class FloatGemmTest {
                     float[] y = new float[m * n];
                     int[] sums = new int[m * n];
                     FloatGemm.Packed p = FloatGemm.pack(w, 0, n, k);
-                    FloatGemm.multiplyInt8(a, sa, m, p, sw, y, two);
+                    FloatGemm.multiplyInt8(a, sa, m, p, sw, null, y, two);
                     FloatGemm.int8Sums(a, m, p, sums, two);
                     // the byte-code kernel (rows padded to its six-row tile) gives the same bits
                     FloatGemm.PackedInt8 pb = FloatGemm.packInt8(qw, 0, n, k);
                     float[] yb = new float[m * n];
                     int[] sumsB = new int[m * n];
-                    FloatGemm.multiplyInt8(a, sa, m, pb, sw, yb, two);
+                    FloatGemm.multiplyInt8(a, sa, m, pb, sw, null, yb, two);
                     FloatGemm.int8Sums(a, m, pb, sumsB, two);
                     assertThat(sumsB).isEqualTo(sums);
                     assertThat(yb).isEqualTo(y);
@@ -108,6 +108,52 @@ class FloatGemmTest {
                             for (int i = 0; i < k; i++) sum += qa[r * k + i] * qw[j * k + i];
                             assertThat(sums[r * n + j]).as("m=%d n=%d k=%d r=%d j=%d", m, n, k, r, j).isEqualTo(sum);
                             assertThat(y[r * n + j]).as("m=%d n=%d k=%d r=%d j=%d", m, n, k, r, j).isEqualTo(sum * sw[j] * sa[r]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Several weights in one pass land in their own columns, bit-identical to one product per weight, float and W8A8 alike. */
+    @Test
+    void groupedProductsEqualOneProductPerWeight() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        int[] ns = {37, 64, 5};
+        int total = 37 + 64 + 5;
+        try (RowParallel two = new RowParallel(2)) {
+            for (int[] mk : new int[][] {{1, 7}, {11, 33}, {70, 1100}}) {
+                int m = mk[0], k = mk[1];
+                float[] a = gaussian(rnd, m * k), qa = new float[m * k], sa = new float[m];
+                for (int i = 0; i < qa.length; i++) qa[i] = rnd.nextInt(-127, 128);
+                for (int r = 0; r < m; r++) sa[r] = (float) (0.001 + rnd.nextDouble());
+                FloatGemm.Packed[] ps = new FloatGemm.Packed[3], qs = new FloatGemm.Packed[3];
+                FloatGemm.PackedInt8[] bs = new FloatGemm.PackedInt8[3];
+                float[][] biases = new float[3][], scales = new float[3][];
+                for (int g = 0; g < 3; g++) {
+                    ps[g] = FloatGemm.pack(gaussian(rnd, ns[g] * k), 0, ns[g], k);
+                    byte[] codes = new byte[ns[g] * k];
+                    float[] asFloats = new float[codes.length];
+                    for (int i = 0; i < codes.length; i++) asFloats[i] = codes[i] = (byte) rnd.nextInt(-127, 128);
+                    qs[g] = FloatGemm.pack(asFloats, 0, ns[g], k);
+                    bs[g] = FloatGemm.packInt8(codes, 0, ns[g], k);
+                    biases[g] = g == 1 ? null : gaussian(rnd, ns[g]);
+                    scales[g] = new float[ns[g]];
+                    for (int j = 0; j < ns[g]; j++) scales[g][j] = (float) (0.001 + rnd.nextDouble());
+                }
+                float[] c = new float[m * total], yq = new float[m * total], yb = new float[m * total];
+                FloatGemm.multiply(a, m, ps, biases, c, two);
+                FloatGemm.multiplyInt8(qa, sa, m, qs, scales, biases, yq, two);
+                FloatGemm.multiplyInt8(qa, sa, m, bs, scales, biases, yb, two);
+                assertThat(yb).isEqualTo(yq);
+                for (int g = 0, col = 0; g < 3; col += ns[g], g++) {
+                    float[] one = new float[m * ns[g]], oneQ = new float[m * ns[g]];
+                    FloatGemm.multiply(a, m, ps[g], biases[g], one, two);
+                    FloatGemm.multiplyInt8(qa, sa, m, qs[g], scales[g], biases[g], oneQ, two);
+                    for (int r = 0; r < m; r++) {
+                        for (int j = 0; j < ns[g]; j++) {
+                            assertThat(c[r * total + col + j]).as("m=%d k=%d g=%d r=%d j=%d", m, k, g, r, j).isEqualTo(one[r * ns[g] + j]);
+                            assertThat(yq[r * total + col + j]).isEqualTo(oneQ[r * ns[g] + j]);
                         }
                     }
                 }

@@ -22,6 +22,10 @@ class VectorInt8RowsTest {
                 float sb = VectorInt8Rows.quantizeRow(src, off, n, b, off + 3);
                 assertThat(sb).isEqualTo(sa);
                 assertThat(b).as("n=%d off=%d", n, off).isEqualTo(a);
+                // the same codes written as floats (no negative zeros), with the same scale
+                float[] codes = new float[n + off + 2];
+                assertThat(VectorInt8Rows.quantizeRowToFloats(src, off, n, codes, off + 2)).isEqualTo(sa);
+                for (int i = 0; i < n; i++) assertThat(Float.floatToRawIntBits(codes[off + 2 + i])).isEqualTo(Float.floatToRawIntBits(a[off + 3 + i]));
                 float[] da = new float[n + off], db = new float[n + off];
                 Int8Rows.dequantizeRow(a, off + 3, n, sa, da, off);
                 VectorInt8Rows.dequantizeRow(b, off + 3, n, sb, db, off);

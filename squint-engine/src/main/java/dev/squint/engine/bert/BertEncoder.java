@@ -101,14 +101,12 @@ public final class BertEncoder implements AutoCloseable {
             }
         }
         layerNorm(x, null, tokens, weights.embeddingNorm());
-        float[] q = new float[tokens * h], k = new float[tokens * h], v = new float[tokens * h];
+        float[] qkv = new float[tokens * 3 * h];
         float[] ctx = new float[tokens * h], proj = new float[tokens * h];
         float[] inter = new float[tokens * config.intermediate()];
         for (BertWeights.Layer layer : weights.layers()) {
-            project(layer.query(), x, tokens, q);
-            project(layer.key(), x, tokens, k);
-            project(layer.value(), x, tokens, v);
-            attention(q, k, v, ctx, start);
+            projectQkv(layer, x, tokens, qkv);
+            attention(qkv, ctx, start);
             project(layer.attentionOutput(), ctx, tokens, proj);
             layerNorm(x, proj, tokens, layer.attentionNorm());
             project(layer.intermediate(), x, tokens, inter);
@@ -142,6 +140,28 @@ public final class BertEncoder implements AutoCloseable {
     }
 
     /**
+     * The query, key and value projections into {@code qkv} rows of {@code 3 · hidden} (query, key, value
+     * side by side). Packed float and W8A8 weights run as one product over the three weights (one hand-off
+     * to the threads; W8A8 quantizes the activations once); other types run one after the other.
+     */
+    private void projectQkv(BertWeights.Layer layer, float[] x, int tokens, float[] qkv) {
+        Dense q = layer.query(), k = layer.key(), v = layer.value();
+        int h = config.hidden();
+        if (q instanceof FloatDense fq && k instanceof FloatDense fk && v instanceof FloatDense fv) {
+            FloatDense.forwardAll(new FloatDense[] {fq, fk, fv}, x, tokens, qkv, threads);
+        } else if (q instanceof DynamicInt8Dense dq && k instanceof DynamicInt8Dense dk && v instanceof DynamicInt8Dense dv) {
+            DynamicInt8Dense.forwardAll(new DynamicInt8Dense[] {dq, dk, dv}, x, tokens, qkv, threads);
+        } else {
+            float[] y = new float[tokens * h];
+            Dense[] ds = {q, k, v};
+            for (int g = 0; g < 3; g++) {
+                project(ds[g], x, tokens, y);
+                for (int t = 0; t < tokens; t++) System.arraycopy(y, t * h, qkv, t * 3 * h + g * h, h);
+            }
+        }
+    }
+
+    /**
      * Row-wise steps (LayerNorm, GELU) on the threads, or on the caller's thread when there are too few
      * tokens to repay waking the others (a few microseconds of work at batch 1).
      */
@@ -160,21 +180,24 @@ public final class BertEncoder implements AutoCloseable {
         });
     }
 
-    /** Scaled dot-product attention of each head within each sequence; one work item per (sequence, head). */
-    private void attention(float[] q, float[] k, float[] v, float[] ctx, int[] start) {
+    /** Scaled dot-product attention of each head within each sequence, from the fused projections; one work item per (sequence, head). */
+    private void attention(float[] qkv, float[] ctx, int[] start) {
         int heads = config.heads(), dh = config.headDim(), h = config.hidden();
         int sequences = start.length - 1;
         int longest = 0;
         for (int s = 0; s < sequences; s++) longest = Math.max(longest, start[s + 1] - start[s]);
         int scratchSize = EncoderKernels.attentionScratch(longest, dh);
         float scale = (float) (1 / Math.sqrt(dh));
-        threads.forRows(sequences * heads, (from, to) -> {
+        RowParallel.RowRange body = (from, to) -> {
             float[] scratch = new float[scratchSize]; // one per range
             for (int unit = from; unit < to; unit++) {
-                int s = unit / heads, head = unit % heads;
-                EncoderKernels.attendHead(q, k, v, ctx, h, start[s], start[s + 1] - start[s], head * dh, dh, scale, scratch);
+                int s = unit / heads, col = (unit % heads) * dh;
+                EncoderKernels.attendHead(qkv, 3 * h, start[s], start[s + 1] - start[s], col, h + col, 2 * h + col, dh, scale, ctx, h, col, scratch);
             }
-        });
+        };
+        // one short sentence's attention (12 heads × ~10 tokens: microseconds) is done before the other threads would wake
+        if (start[sequences] < INLINE_TOKENS) body.run(0, sequences * heads);
+        else threads.forRows(sequences * heads, body);
     }
 
     private float[] pool(float[] x, int[] start) {

@@ -78,20 +78,55 @@ public final class DynamicInt8Dense implements Dense {
 
     @Override
     public void forward(float[] x, int tokens, float[] y, RowParallel threads) {
+        product(x, tokens, null, y, threads);
+    }
+
+    /** The bias is added in the kernel's scaling pass: {@code (s · sw · sx) + b}, as the default would add it. */
+    @Override
+    public void forwardWithBias(float[] x, int tokens, float[] y, RowParallel threads) {
+        product(x, tokens, bias, y, threads);
+    }
+
+    private void product(float[] x, int tokens, float[] b, float[] y, RowParallel threads) {
+        quantize(x, tokens, threads);
+        if (tokens >= FLOAT_CODES_FROM) FloatGemm.multiplyInt8(xCodes, xScales, tokens, packed, scales, b, y, threads);
+        else FloatGemm.multiplyInt8(xCodes, xScales, tokens, packedBytes, scales, b, y, threads);
+    }
+
+    /** Each token row of {@code x} to int8 codes (held as floats) in {@link #xCodes} and its scale in {@link #xScales}. */
+    private void quantize(float[] x, int tokens, RowParallel threads) {
         if (xCodes.length < tokens * in) xCodes = new float[tokens * in];
         if (xScales.length < tokens) xScales = new float[tokens];
         float[] qx = xCodes, sx = xScales;
         RowParallel.RowRange quantize = (from, to) -> {
-            byte[] q = new byte[in]; // one per range
-            for (int t = from; t < to; t++) {
-                sx[t] = VectorInt8Rows.quantizeRow(x, t * in, in, q, 0);
-                for (int i = 0; i < in; i++) qx[t * in + i] = q[i];
-            }
+            for (int t = from; t < to; t++) sx[t] = VectorInt8Rows.quantizeRowToFloats(x, t * in, in, qx, t * in);
         };
         // a few tokens are quantized faster than the other threads wake up
         if (tokens < BertEncoder.INLINE_TOKENS) quantize.run(0, tokens);
         else threads.forRows(tokens, quantize);
-        if (tokens >= FLOAT_CODES_FROM) FloatGemm.multiplyInt8(qx, sx, tokens, packed, scales, y, threads);
-        else FloatGemm.multiplyInt8(qx, sx, tokens, packedBytes, scales, y, threads);
+    }
+
+    /**
+     * {@link FloatDense#forwardAll} for W8A8 projections of the same input (all with {@code in} inputs): the
+     * activations are quantized once, and every output element is exactly what {@link #forwardWithBias} gives.
+     */
+    static void forwardAll(DynamicInt8Dense[] ds, float[] x, int tokens, float[] y, RowParallel threads) {
+        DynamicInt8Dense first = ds[0];
+        for (DynamicInt8Dense d : ds) if (d.in != first.in) throw new IllegalArgumentException("projections of " + d.in + " and " + first.in + " inputs");
+        first.quantize(x, tokens, threads);
+        float[][] scales = new float[ds.length][], biases = new float[ds.length][];
+        for (int g = 0; g < ds.length; g++) {
+            scales[g] = ds[g].scales;
+            biases[g] = ds[g].bias;
+        }
+        if (tokens >= FLOAT_CODES_FROM) {
+            FloatGemm.Packed[] ws = new FloatGemm.Packed[ds.length];
+            for (int g = 0; g < ds.length; g++) ws[g] = ds[g].packed;
+            FloatGemm.multiplyInt8(first.xCodes, first.xScales, tokens, ws, scales, biases, y, threads);
+        } else {
+            FloatGemm.PackedInt8[] ws = new FloatGemm.PackedInt8[ds.length];
+            for (int g = 0; g < ds.length; g++) ws[g] = ds[g].packedBytes;
+            FloatGemm.multiplyInt8(first.xCodes, first.xScales, tokens, ws, scales, biases, y, threads);
+        }
     }
 }

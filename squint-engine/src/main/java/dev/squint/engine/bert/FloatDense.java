@@ -55,4 +55,18 @@ public final class FloatDense implements Dense {
     public void forwardWithBias(float[] x, int tokens, float[] y, RowParallel threads) {
         FloatGemm.multiply(x, tokens, weight, bias, y, threads);
     }
+
+    /**
+     * {@code y[t, Σ_{h<g} out_h + j] = (x · W_gᵀ + b_g)[t, j]}: several projections of the same input in one
+     * pass over the threads, each output element exactly as {@link #forwardWithBias} computes it.
+     */
+    static void forwardAll(FloatDense[] ds, float[] x, int tokens, float[] y, RowParallel threads) {
+        FloatGemm.Packed[] ws = new FloatGemm.Packed[ds.length];
+        float[][] biases = new float[ds.length][];
+        for (int g = 0; g < ds.length; g++) {
+            ws[g] = ds[g].weight;
+            biases[g] = ds[g].bias;
+        }
+        FloatGemm.multiply(x, tokens, ws, biases, y, threads);
+    }
 }
