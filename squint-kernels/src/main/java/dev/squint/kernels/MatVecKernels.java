@@ -23,19 +23,21 @@ import static dev.squint.kernels.Species.S;
  * accumulator (four independent FMA chains).
  *
  * <p><b>Activations.</b> The quantized kernels take one token quantized to Q8_0 ({@link Q8Token}): its
- * int8 values widened to {@code int[]} once per token (the kernels then load them as plain int vectors),
- * one float scale per 32-value block, and for Q4_0 the per-lane term {@code 8·(a_l + a_{l+16})} that
+ * int8 values as floats (the kernels widen the weights to float and multiply-add there: two vector
+ * operations per 16 weights and no 16/32-bit widening steps, which on AVX-512 made the integer route
+ * ~20% slower), one float scale per 32-value block, and for Q4_0 each block's {@code −8·Σa} that
  * turns unsigned nibbles into ggml's signed {@code q − 8}. {@link #quantizeQ8_0} quantizes as
  * llama.cpp's x86 build does ({@code quantize_row_q8_0} with AVX: multiplier {@code 127/amax},
  * round half to even), not as ggml's scalar reference ({@code 1/d}, round half away from zero).
  *
- * <p><b>Numerics.</b> As ggml's AVX kernels: each block's integer dot is exact (products and their
- * lane sums stay far inside int range), then becomes a float scaled by {@code d_w·d_a} and is added
- * into a float vector accumulator with FMA; one horizontal sum per row. The block's float terms are
- * thus added in a different order from ggml's scalar reference ({@link #dotQ4_0Reference} and
- * {@link #dotQ8_0Reference} are the scalar twins, identical per block): results differ from them by
- * float rounding only. F16 weights are widened exactly (bit manipulation, then a power-of-two scale),
- * multiplied by F16-rounded activations and summed with FMA, as ggml's F16 dot does in float.
+ * <p><b>Numerics.</b> As ggml's AVX kernels: each block's dot is exact (the products of int8 values
+ * and their sums are integers below 2^24, so float FMAs from zero are exact, whatever the order), then
+ * it is scaled by {@code d_w·d_a} and added into a float vector accumulator with FMA; one horizontal
+ * sum per row. The block's float terms are thus added in a different order from ggml's scalar
+ * reference ({@link #dotQ4_0Reference} and {@link #dotQ8_0Reference} are the scalar twins, identical
+ * per block): results differ from them by float rounding only. F16 weights are widened exactly (bit
+ * manipulation, then a power-of-two scale), multiplied by F16-rounded activations and summed with FMA,
+ * as ggml's F16 dot does in float.
  *
  * <p>Block layouts (ggml): Q8_0 = f16 scale + 32 int8; Q4_0 = f16 scale + 16 bytes, value {@code i}
  * the low nibble of byte {@code i}, value {@code i + 16} its high nibble, minus 8.
@@ -49,20 +51,26 @@ public final class MatVecKernels {
     private static final VectorSpecies<Byte> BI = Species.B;
     /** Bytes giving one short (F16) lane per float lane. */
     private static final VectorSpecies<Byte> BH = Species.S_BYTES;
-    /** Half a Q4_0 block's quants (16 bytes) in int vectors. */
-    private static final int HALF_STEPS = 16 / LANES;
     private static final int ROWS = 4;
 
     /** One token quantized to Q8_0 in the layout the kernels read. Reused across tokens (grows on demand). */
     public static final class Q8Token {
         int n;
         int[] q = new int[0];
-        /** The same values as shorts: the Q8_0/Q4_0 kernels multiply in 16-bit lanes (one uop, unlike 32-bit multiplies). */
+        /** Q8_K only: the same values as shorts (the K-quant kernels multiply in 16-bit lanes). */
         short[] qs = new short[0];
-        short[] nibbleBiasS = new short[0];
         float[] d = new float[0];
-        /** Per block, LANES × HALF_STEPS ints: {@code 8·(q[32b + i] + q[32b + 16 + i])} for i in [0, 16). */
-        int[] nibbleBias = new int[0];
+        /**
+         * Q8_0: the values as floats. The Q8_0/Q4_0 kernels widen the int8 (or nibble) weights to float
+         * and multiply-add in float: products and block sums of such integers are below 2^24, so exact.
+         */
+        float[] qf = new float[0];
+        /**
+         * Q8_0: per block, LANES floats whose sum is {@code −8·Σ q} over the block's 32 values: lane
+         * {@code l} holds {@code −8·(q_i + q_{i+16})} summed over the half-block indices {@code i ≡ l}
+         * (mod LANES). It starts each Q4_0 block sum, turning unsigned nibbles into ggml's {@code q − 8}.
+         */
+        float[] nibbleBias = new float[0];
         /** Q8_K only: the float scale of each 256-value block, and the sums of each 16 values. */
         float[] kScale = new float[0];
         int[] bsums = new int[0];
@@ -79,8 +87,8 @@ public final class MatVecKernels {
                 q = new int[n];
                 qs = new short[n];
                 d = new float[n / 32];
-                nibbleBias = new int[n / 2];
-                nibbleBiasS = new short[n / 2];
+                qf = new float[n];
+                nibbleBias = new float[n / 32 * LANES];
             }
         }
 
@@ -117,19 +125,13 @@ public final class MatVecKernels {
             float id = amax != 0 ? 127f / amax : 0f;
             out.d[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
             for (int c = 0; c < 32 / LANES; c++) {
-                FloatVector v = FloatVector.fromArray(F, x, xo + c * LANES).mul(id);
-                roundHalfEven(v).intoArray(out.q, 32 * b + c * LANES);
+                IntVector q = roundHalfEven(FloatVector.fromArray(F, x, xo + c * LANES).mul(id));
+                q.intoArray(out.q, 32 * b + c * LANES);
+                ((FloatVector) q.convert(VectorOperators.I2F, 0)).intoArray(out.qf, 32 * b + c * LANES);
             }
-            for (int c = 0; c < HALF_STEPS; c++) {
-                int i = 32 * b + c * LANES;
-                IntVector bias = IntVector.fromArray(I, out.q, i).add(IntVector.fromArray(I, out.q, i + 16)).mul(8);
-                bias.intoArray(out.nibbleBias, 16 * b + c * LANES);
-                ((ShortVector) bias.convertShape(VectorOperators.I2S, S, 0)).intoArray(out.nibbleBiasS, 16 * b + c * LANES);
-            }
-            for (int c = 0; c < 32 / LANES; c++) {
-                int i = 32 * b + c * LANES;
-                ((ShortVector) IntVector.fromArray(I, out.q, i).convertShape(VectorOperators.I2S, S, 0)).intoArray(out.qs, i);
-            }
+            FloatVector bias = FloatVector.zero(F);
+            for (int c = 0; c < 32 / LANES; c++) bias = bias.add(FloatVector.fromArray(F, out.qf, 32 * b + c * LANES));
+            bias.mul(-8f).intoArray(out.nibbleBias, b * LANES);
         }
     }
 
@@ -199,39 +201,33 @@ public final class MatVecKernels {
         for (; j < to; j++) y[yOff + j] = q8_0One(w, wOff + j * rowBytes, a);
     }
 
-    // Products of two int8 (the activations are within ±127) fit in 16 bits and the sum of two of them
-    // too (≤ 2·128·127), so pairs of steps multiply and add in short lanes before widening to int.
+    // Per block and row: the int8 weights widened to float (exact) times the activations' values with
+    // FMA from zero: every product and partial sum is an integer below 2^24, so the block's float sum is
+    // exact, as ggml's integer one; then it is scaled by d_w·d_a into the row's accumulator. For
+    // LANES = 16 the inner loop is two straight steps (C2 unrolls it away).
 
     private static void q8_0Four(MemorySegment w, long r0, long rowBytes, Q8Token a, float[] y, int yo) {
         int nb = a.n / 32;
-        short[] aq = a.qs;
+        float[] aq = a.qf;
         float[] ad = a.d;
         long r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0; b < nb; b++) {
             long bo = 34L * b;
-            IntVector p0 = IntVector.zero(I), p1 = p0, p2 = p0, p3 = p0;
-            for (int c = 0; c < 32 / LANES; c += 2) {
-                ShortVector a0 = ShortVector.fromArray(S, aq, 32 * b + c * LANES), a1 = ShortVector.fromArray(S, aq, 32 * b + (c + 1) * LANES);
-                long q = bo + 2 + (long) c * LANES, q1 = q + LANES;
-                ShortVector s0 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, r0 + q, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, r0 + q1, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a1));
-                ShortVector s1 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, r1 + q, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, r1 + q1, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a1));
-                ShortVector s2 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, r2 + q, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, r2 + q1, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a1));
-                ShortVector s3 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, r3 + q, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, r3 + q1, LE).convertShape(VectorOperators.B2S, S, 0)).mul(a1));
-                p0 = p0.add((IntVector) s0.convertShape(VectorOperators.S2I, I, 0));
-                p1 = p1.add((IntVector) s1.convertShape(VectorOperators.S2I, I, 0));
-                p2 = p2.add((IntVector) s2.convertShape(VectorOperators.S2I, I, 0));
-                p3 = p3.add((IntVector) s3.convertShape(VectorOperators.S2I, I, 0));
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+            for (int c = 0; c < 32; c += LANES) {
+                FloatVector av = FloatVector.fromArray(F, aq, 32 * b + c);
+                long q = bo + 2 + c;
+                s0 = ((FloatVector) ByteVector.fromMemorySegment(BI, w, r0 + q, LE).convertShape(VectorOperators.B2F, F, 0)).fma(av, s0);
+                s1 = ((FloatVector) ByteVector.fromMemorySegment(BI, w, r1 + q, LE).convertShape(VectorOperators.B2F, F, 0)).fma(av, s1);
+                s2 = ((FloatVector) ByteVector.fromMemorySegment(BI, w, r2 + q, LE).convertShape(VectorOperators.B2F, F, 0)).fma(av, s2);
+                s3 = ((FloatVector) ByteVector.fromMemorySegment(BI, w, r3 + q, LE).convertShape(VectorOperators.B2F, F, 0)).fma(av, s3);
             }
             float da = ad[b];
-            acc0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * da), acc0);
-            acc1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r1 + bo)) * da), acc1);
-            acc2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r2 + bo)) * da), acc2);
-            acc3 = ((FloatVector) p3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r3 + bo)) * da), acc3);
+            acc0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * da), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r1 + bo)) * da), acc1);
+            acc2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r2 + bo)) * da), acc2);
+            acc3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r3 + bo)) * da), acc3);
         }
         y[yo] = acc0.reduceLanes(VectorOperators.ADD);
         y[yo + 1] = acc1.reduceLanes(VectorOperators.ADD);
@@ -241,21 +237,17 @@ public final class MatVecKernels {
 
     private static float q8_0One(MemorySegment w, long r0, Q8Token a) {
         int nb = a.n / 32;
-        short[] aq = a.qs;
+        float[] aq = a.qf;
         float[] ad = a.d;
         FloatVector acc0 = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
             long bo = 34L * b;
-            IntVector p0 = IntVector.zero(I);
-            for (int c = 0; c < 32 / LANES; c += 2) {
-                long q = r0 + bo + 2 + (long) c * LANES;
-                ShortVector s0 = ((ShortVector) ByteVector.fromMemorySegment(BI, w, q, LE).convertShape(VectorOperators.B2S, S, 0))
-                        .mul(ShortVector.fromArray(S, aq, 32 * b + c * LANES))
-                        .add(((ShortVector) ByteVector.fromMemorySegment(BI, w, q + LANES, LE).convertShape(VectorOperators.B2S, S, 0))
-                                .mul(ShortVector.fromArray(S, aq, 32 * b + (c + 1) * LANES)));
-                p0 = p0.add((IntVector) s0.convertShape(VectorOperators.S2I, I, 0));
+            FloatVector s0 = FloatVector.zero(F);
+            for (int c = 0; c < 32; c += LANES) {
+                s0 = ((FloatVector) ByteVector.fromMemorySegment(BI, w, r0 + bo + 2 + c, LE).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(FloatVector.fromArray(F, aq, 32 * b + c), s0);
             }
-            acc0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * ad[b]), acc0);
+            acc0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * ad[b]), acc0);
         }
         return acc0.reduceLanes(VectorOperators.ADD);
     }
@@ -273,9 +265,10 @@ public final class MatVecKernels {
 
     // ---------------------------------------------------------------- Q4_0 × Q8_0
     //
-    // Lane l of a half-block step: (lo_l − 8)·a_l + (hi_l − 8)·a_{l+16}, computed as
-    // lo_l·a_l + hi_l·a_{l+16} − 8·(a_l + a_{l+16}) with the last term precomputed per token.
-    // The quants are widened sign-extended (ZERO_EXTEND_B2I is not intrinsified), so both nibbles are masked.
+    // As Q8_0, with each byte of quants giving two values: value i is its low nibble, value i + 16 its
+    // high nibble, both taken from the byte widened to int (sign-extended, hence both masked). The
+    // nibbles are unsigned: each block sum starts from the token's nibbleBias (−8·Σa over the block),
+    // which makes it Σ (nibble − 8)·a, exact as in Q8_0.
 
     /** As {@link #q8_0Rows} for a Q4_0 matrix. */
     public static void q4_0Rows(MemorySegment w, long wOff, long rowBytes, int from, int to, Q8Token a, float[] y, int yOff) {
@@ -287,36 +280,30 @@ public final class MatVecKernels {
 
     private static void q4_0Four(MemorySegment w, long r0, long rowBytes, Q8Token a, float[] y, int yo) {
         int nb = a.n / 32;
-        short[] aq = a.qs, bias = a.nibbleBiasS;
+        float[] aq = a.qf, bias = a.nibbleBias;
         float[] ad = a.d;
         long r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0; b < nb; b++) {
             long bo = 18L * b;
-            IntVector p0 = IntVector.zero(I), p1 = p0, p2 = p0, p3 = p0;
-            for (int c = 0; c < HALF_STEPS; c++) {
-                int ai = 32 * b + c * LANES;
-                ShortVector lo = ShortVector.fromArray(S, aq, ai), hi = ShortVector.fromArray(S, aq, ai + 16);
-                ShortVector b8 = ShortVector.fromArray(S, bias, 16 * b + c * LANES);
-                long q = bo + 2 + (long) c * LANES;
-                ShortVector z0 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r0 + q, LE).convertShape(VectorOperators.B2S, S, 0);
-                ShortVector z1 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r1 + q, LE).convertShape(VectorOperators.B2S, S, 0);
-                ShortVector z2 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r2 + q, LE).convertShape(VectorOperators.B2S, S, 0);
-                ShortVector z3 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r3 + q, LE).convertShape(VectorOperators.B2S, S, 0);
-                ShortVector s0 = z0.and((short) 0xF).mul(lo).add(z0.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(hi)).sub(b8);
-                ShortVector s1 = z1.and((short) 0xF).mul(lo).add(z1.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(hi)).sub(b8);
-                ShortVector s2 = z2.and((short) 0xF).mul(lo).add(z2.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(hi)).sub(b8);
-                ShortVector s3 = z3.and((short) 0xF).mul(lo).add(z3.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(hi)).sub(b8);
-                p0 = p0.add((IntVector) s0.convertShape(VectorOperators.S2I, I, 0));
-                p1 = p1.add((IntVector) s1.convertShape(VectorOperators.S2I, I, 0));
-                p2 = p2.add((IntVector) s2.convertShape(VectorOperators.S2I, I, 0));
-                p3 = p3.add((IntVector) s3.convertShape(VectorOperators.S2I, I, 0));
+            FloatVector s0 = FloatVector.fromArray(F, bias, b * LANES), s1 = s0, s2 = s0, s3 = s0;
+            for (int c = 0; c < 16; c += LANES) {
+                FloatVector lo = FloatVector.fromArray(F, aq, 32 * b + c), hi = FloatVector.fromArray(F, aq, 32 * b + 16 + c);
+                long q = bo + 2 + c;
+                IntVector z0 = (IntVector) ByteVector.fromMemorySegment(BI, w, r0 + q, LE).convertShape(VectorOperators.B2I, I, 0);
+                IntVector z1 = (IntVector) ByteVector.fromMemorySegment(BI, w, r1 + q, LE).convertShape(VectorOperators.B2I, I, 0);
+                IntVector z2 = (IntVector) ByteVector.fromMemorySegment(BI, w, r2 + q, LE).convertShape(VectorOperators.B2I, I, 0);
+                IntVector z3 = (IntVector) ByteVector.fromMemorySegment(BI, w, r3 + q, LE).convertShape(VectorOperators.B2I, I, 0);
+                s0 = ((FloatVector) z0.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).fma(hi, ((FloatVector) z0.and(0xF).convert(VectorOperators.I2F, 0)).fma(lo, s0));
+                s1 = ((FloatVector) z1.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).fma(hi, ((FloatVector) z1.and(0xF).convert(VectorOperators.I2F, 0)).fma(lo, s1));
+                s2 = ((FloatVector) z2.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).fma(hi, ((FloatVector) z2.and(0xF).convert(VectorOperators.I2F, 0)).fma(lo, s2));
+                s3 = ((FloatVector) z3.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).fma(hi, ((FloatVector) z3.and(0xF).convert(VectorOperators.I2F, 0)).fma(lo, s3));
             }
             float da = ad[b];
-            acc0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * da), acc0);
-            acc1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r1 + bo)) * da), acc1);
-            acc2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r2 + bo)) * da), acc2);
-            acc3 = ((FloatVector) p3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r3 + bo)) * da), acc3);
+            acc0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * da), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r1 + bo)) * da), acc1);
+            acc2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r2 + bo)) * da), acc2);
+            acc3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r3 + bo)) * da), acc3);
         }
         y[yo] = acc0.reduceLanes(VectorOperators.ADD);
         y[yo + 1] = acc1.reduceLanes(VectorOperators.ADD);
@@ -326,21 +313,18 @@ public final class MatVecKernels {
 
     private static float q4_0One(MemorySegment w, long r0, Q8Token a) {
         int nb = a.n / 32;
-        short[] aq = a.qs, bias = a.nibbleBiasS;
+        float[] aq = a.qf, bias = a.nibbleBias;
         float[] ad = a.d;
         FloatVector acc0 = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
             long bo = 18L * b;
-            IntVector p0 = IntVector.zero(I);
-            for (int c = 0; c < HALF_STEPS; c++) {
-                int ai = 32 * b + c * LANES;
-                ShortVector z0 = (ShortVector) ByteVector.fromMemorySegment(BI, w, r0 + bo + 2 + (long) c * LANES, LE).convertShape(VectorOperators.B2S, S, 0);
-                ShortVector s0 = z0.and((short) 0xF).mul(ShortVector.fromArray(S, aq, ai))
-                        .add(z0.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, aq, ai + 16)))
-                        .sub(ShortVector.fromArray(S, bias, 16 * b + c * LANES));
-                p0 = p0.add((IntVector) s0.convertShape(VectorOperators.S2I, I, 0));
+            FloatVector s0 = FloatVector.fromArray(F, bias, b * LANES);
+            for (int c = 0; c < 16; c += LANES) {
+                IntVector z0 = (IntVector) ByteVector.fromMemorySegment(BI, w, r0 + bo + 2 + c, LE).convertShape(VectorOperators.B2I, I, 0);
+                s0 = ((FloatVector) z0.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(F, aq, 32 * b + 16 + c), ((FloatVector) z0.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, aq, 32 * b + c), s0));
             }
-            acc0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * ad[b]), acc0);
+            acc0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * ad[b]), acc0);
         }
         return acc0.reduceLanes(VectorOperators.ADD);
     }
