@@ -88,6 +88,8 @@ public final class Linear {
     private final MatVecKernels.Q8Token token = new MatVecKernels.Q8Token();
     /** F16 weights only: whether they hold no Inf/NaN (scanned on first use), so the unchecked kernel applies. */
     private Boolean f16Finite;
+    /** Q8_0/Q4_0 weights only: their block scales as floats, off the heap (decoded on first use, see {@link MatVecKernels#blockScales}). */
+    private MemorySegment blockScales;
 
     private Linear(String name, MemorySegment weight, GgmlType type, int in, int out, float[] bias) {
         this.name = name;
@@ -267,9 +269,11 @@ public final class Linear {
             MatVecKernels.quantizeQ8_0(x, 0, in, token);
             MatVecKernels.Q8Token a = token;
             boolean q8 = t == GgmlType.Q8_0;
+            if (blockScales == null) blockScales = MatVecKernels.blockScales(weight, 0, rowBytes, out, in, q8 ? 34 : 18);
+            MemorySegment scales = blockScales;
             threads.forRows(out, (from, to) -> {
-                if (q8) MatVecKernels.q8_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
-                else MatVecKernels.q4_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
+                if (q8) MatVecKernels.q8_0Rows(weight, 0, rowBytes, scales, from, to, a, y, 0);
+                else MatVecKernels.q4_0Rows(weight, 0, rowBytes, scales, from, to, a, y, 0);
             });
         } else if (t == GgmlType.Q4_K || t == GgmlType.Q6_K) {
             ensureAct(actRowBytes);
