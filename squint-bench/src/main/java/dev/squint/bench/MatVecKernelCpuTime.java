@@ -51,6 +51,8 @@ public final class MatVecKernelCpuTime {
         MatVecKernels.Q8Token a = new MatVecKernels.Q8Token();
         MatVecKernels.quantizeQ8_0(x, 0, cols, a);
         float[] y = new float[rows];
+        // the copies are one tall matrix to the kernels: each visit reads its own rows' scales too
+        MemorySegment scales = type == GgmlType.F16 ? null : MatVecKernels.blockScales(weights, 0, rowBytes, rows * copies, cols, type == GgmlType.Q8_0 ? 34 : 18);
 
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         System.out.printf("%s %d x %d, %d cop%s of %.1f MB%n", type, rows, cols, copies, copies == 1 ? "y" : "ies", matrixBytes / 1e6);
@@ -62,10 +64,11 @@ public final class MatVecKernelCpuTime {
             int batch = (int) Math.max(1, 1_000_000 / matrixBytes);
             do {
                 for (int k = 0; k < batch; k++) {
-                    long off = (calls % copies) * matrixBytes;
+                    int c = calls % copies;
+                    long off = c * matrixBytes;
                     switch (type) {
-                        case Q8_0 -> MatVecKernels.q8_0Rows(weights, off, rowBytes, 0, rows, a, y, 0);
-                        case Q4_0 -> MatVecKernels.q4_0Rows(weights, off, rowBytes, 0, rows, a, y, 0);
+                        case Q8_0 -> MatVecKernels.q8_0Rows(weights, 0, rowBytes, scales, c * rows, (c + 1) * rows, a, y, -c * rows);
+                        case Q4_0 -> MatVecKernels.q4_0Rows(weights, 0, rowBytes, scales, c * rows, (c + 1) * rows, a, y, -c * rows);
                         default -> MatVecKernels.f16RowsFinite(weights, off, rowBytes, cols, 0, rows, x, 0, y, 0);
                     }
                     calls++;

@@ -7,6 +7,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -98,6 +99,9 @@ public final class MatVecKernels {
         /** The float scale of block {@code b} (for tests). */
         public float scale(int b) { return d[b]; }
     }
+
+    /** A decoded block scale in a {@link #blockScales} table. */
+    private static final ValueLayout.OfFloat SCALE = ValueLayout.JAVA_FLOAT.withOrder(LE);
 
     private static float half(MemorySegment s, long o) {
         return Float.float16ToFloat(s.get(LE_SHORT, o));
@@ -192,13 +196,40 @@ public final class MatVecKernels {
 
     /**
      * {@code y[yOff + j] = row_j · a} for rows {@code [from, to)} of a Q8_0 matrix whose row {@code j}
-     * starts at {@code w + wOff + j·rowBytes}; {@code a} holds {@code n} values.
+     * starts at {@code w + wOff + j·rowBytes}; {@code a} holds {@code n} values. Decodes the rows' block
+     * scales first; callers that multiply by the same matrix repeatedly keep {@link #blockScales} and
+     * pass it to the other overload.
      */
     public static void q8_0Rows(MemorySegment w, long wOff, long rowBytes, int from, int to, Q8Token a, float[] y, int yOff) {
         checkBlocks(a.n);
+        q8_0Rows(w, wOff, rowBytes, blockScales(w, wOff, rowBytes, to, a.n, 34), from, to, a, y, yOff);
+    }
+
+    /** As above with the matrix's block scales decoded by {@link #blockScales}. */
+    public static void q8_0Rows(MemorySegment w, long wOff, long rowBytes, MemorySegment scales, int from, int to, Q8Token a, float[] y, int yOff) {
+        checkBlocks(a.n);
+        long scaleRow = 4L * (a.n / 32);
+        if (scales.byteSize() < to * scaleRow) throw new IllegalArgumentException("block scales for " + scales.byteSize() / scaleRow + " rows, not " + to);
         int j = from;
-        for (; j + ROWS <= to; j += ROWS) q8_0Four(w, wOff + j * rowBytes, rowBytes, a, y, yOff + j);
-        for (; j < to; j++) y[yOff + j] = q8_0One(w, wOff + j * rowBytes, a);
+        for (; j + ROWS <= to; j += ROWS) q8_0Four(w, wOff + j * rowBytes, rowBytes, scales, j * scaleRow, a, y, yOff + j);
+        for (; j < to; j++) y[yOff + j] = q8_0One(w, wOff + j * rowBytes, scales, j * scaleRow, a);
+    }
+
+    /**
+     * The F16 block scales of rows {@code [0, rows)} of a Q8_0 or Q4_0 matrix ({@code blockBytes} 34 or
+     * 18, the scale leading each block), decoded to floats: row {@code j}'s {@code n / 32} scales from
+     * byte {@code 4·j·(n/32)}, off the heap. Decoding a scale in the kernels' inner loop (scalar load,
+     * F16 conversion, broadcast) cost as much as the block's weights; from this table it is one
+     * broadcast load. The price is 4 bytes per block of memory and traffic (+12% for Q8_0, +22% Q4_0).
+     */
+    public static MemorySegment blockScales(MemorySegment w, long wOff, long rowBytes, int rows, int n, int blockBytes) {
+        checkBlocks(n);
+        int nb = n / 32;
+        MemorySegment t = Arena.ofAuto().allocate(4L * rows * nb, 64);
+        for (int j = 0; j < rows; j++) {
+            for (int b = 0; b < nb; b++) t.setAtIndex(SCALE, (long) j * nb + b, half(w, wOff + j * rowBytes + (long) blockBytes * b));
+        }
+        return t;
     }
 
     // Per block and row: the int8 weights widened to float (exact) times the activations' values with
@@ -206,11 +237,12 @@ public final class MatVecKernels {
     // exact, as ggml's integer one; then it is scaled by d_w·d_a into the row's accumulator. For
     // LANES = 16 the inner loop is two straight steps (C2 unrolls it away).
 
-    private static void q8_0Four(MemorySegment w, long r0, long rowBytes, Q8Token a, float[] y, int yo) {
+    private static void q8_0Four(MemorySegment w, long r0, long rowBytes, MemorySegment scales, long t0, Q8Token a, float[] y, int yo) {
         int nb = a.n / 32;
         float[] aq = a.qf;
         float[] ad = a.d;
         long r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+        long t1 = t0 + 4L * nb, t2 = t1 + 4L * nb, t3 = t2 + 4L * nb;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0; b < nb; b++) {
             long bo = 34L * b;
@@ -223,11 +255,13 @@ public final class MatVecKernels {
                 s2 = ((FloatVector) ByteVector.fromMemorySegment(BI, w, r2 + q, LE).convertShape(VectorOperators.B2F, F, 0)).fma(av, s2);
                 s3 = ((FloatVector) ByteVector.fromMemorySegment(BI, w, r3 + q, LE).convertShape(VectorOperators.B2F, F, 0)).fma(av, s3);
             }
-            float da = ad[b];
-            acc0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * da), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r1 + bo)) * da), acc1);
-            acc2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r2 + bo)) * da), acc2);
-            acc3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r3 + bo)) * da), acc3);
+            // d_w·d_a as two broadcasts multiplied lane-wise: the same float as the scalar product
+            FloatVector da = FloatVector.broadcast(F, ad[b]);
+            long sb = 4L * b;
+            acc0 = s0.fma(FloatVector.broadcast(F, scales.get(SCALE, t0 + sb)).mul(da), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(F, scales.get(SCALE, t1 + sb)).mul(da), acc1);
+            acc2 = s2.fma(FloatVector.broadcast(F, scales.get(SCALE, t2 + sb)).mul(da), acc2);
+            acc3 = s3.fma(FloatVector.broadcast(F, scales.get(SCALE, t3 + sb)).mul(da), acc3);
         }
         y[yo] = acc0.reduceLanes(VectorOperators.ADD);
         y[yo + 1] = acc1.reduceLanes(VectorOperators.ADD);
@@ -235,7 +269,7 @@ public final class MatVecKernels {
         y[yo + 3] = acc3.reduceLanes(VectorOperators.ADD);
     }
 
-    private static float q8_0One(MemorySegment w, long r0, Q8Token a) {
+    private static float q8_0One(MemorySegment w, long r0, MemorySegment scales, long t0, Q8Token a) {
         int nb = a.n / 32;
         float[] aq = a.qf;
         float[] ad = a.d;
@@ -247,7 +281,7 @@ public final class MatVecKernels {
                 s0 = ((FloatVector) ByteVector.fromMemorySegment(BI, w, r0 + bo + 2 + c, LE).convertShape(VectorOperators.B2F, F, 0))
                         .fma(FloatVector.fromArray(F, aq, 32 * b + c), s0);
             }
-            acc0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * ad[b]), acc0);
+            acc0 = s0.fma(FloatVector.broadcast(F, scales.get(SCALE, t0 + 4L * b)).mul(ad[b]), acc0);
         }
         return acc0.reduceLanes(VectorOperators.ADD);
     }
@@ -270,19 +304,28 @@ public final class MatVecKernels {
     // nibbles are unsigned: each block sum starts from the token's nibbleBias (−8·Σa over the block),
     // which makes it Σ (nibble − 8)·a, exact as in Q8_0.
 
-    /** As {@link #q8_0Rows} for a Q4_0 matrix. */
+    /** As {@link #q8_0Rows(MemorySegment, long, long, int, int, Q8Token, float[], int)} for a Q4_0 matrix. */
     public static void q4_0Rows(MemorySegment w, long wOff, long rowBytes, int from, int to, Q8Token a, float[] y, int yOff) {
         checkBlocks(a.n);
-        int j = from;
-        for (; j + ROWS <= to; j += ROWS) q4_0Four(w, wOff + j * rowBytes, rowBytes, a, y, yOff + j);
-        for (; j < to; j++) y[yOff + j] = q4_0One(w, wOff + j * rowBytes, a);
+        q4_0Rows(w, wOff, rowBytes, blockScales(w, wOff, rowBytes, to, a.n, 18), from, to, a, y, yOff);
     }
 
-    private static void q4_0Four(MemorySegment w, long r0, long rowBytes, Q8Token a, float[] y, int yo) {
+    /** As above with the matrix's block scales decoded by {@link #blockScales}. */
+    public static void q4_0Rows(MemorySegment w, long wOff, long rowBytes, MemorySegment scales, int from, int to, Q8Token a, float[] y, int yOff) {
+        checkBlocks(a.n);
+        long scaleRow = 4L * (a.n / 32);
+        if (scales.byteSize() < to * scaleRow) throw new IllegalArgumentException("block scales for " + scales.byteSize() / scaleRow + " rows, not " + to);
+        int j = from;
+        for (; j + ROWS <= to; j += ROWS) q4_0Four(w, wOff + j * rowBytes, rowBytes, scales, j * scaleRow, a, y, yOff + j);
+        for (; j < to; j++) y[yOff + j] = q4_0One(w, wOff + j * rowBytes, scales, j * scaleRow, a);
+    }
+
+    private static void q4_0Four(MemorySegment w, long r0, long rowBytes, MemorySegment scales, long t0, Q8Token a, float[] y, int yo) {
         int nb = a.n / 32;
         float[] aq = a.qf, bias = a.nibbleBias;
         float[] ad = a.d;
         long r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+        long t1 = t0 + 4L * nb, t2 = t1 + 4L * nb, t3 = t2 + 4L * nb;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0; b < nb; b++) {
             long bo = 18L * b;
@@ -299,11 +342,13 @@ public final class MatVecKernels {
                 s2 = ((FloatVector) z2.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).fma(hi, ((FloatVector) z2.and(0xF).convert(VectorOperators.I2F, 0)).fma(lo, s2));
                 s3 = ((FloatVector) z3.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).fma(hi, ((FloatVector) z3.and(0xF).convert(VectorOperators.I2F, 0)).fma(lo, s3));
             }
-            float da = ad[b];
-            acc0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * da), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r1 + bo)) * da), acc1);
-            acc2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r2 + bo)) * da), acc2);
-            acc3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r3 + bo)) * da), acc3);
+            // d_w·d_a as two broadcasts multiplied lane-wise: the same float as the scalar product
+            FloatVector da = FloatVector.broadcast(F, ad[b]);
+            long sb = 4L * b;
+            acc0 = s0.fma(FloatVector.broadcast(F, scales.get(SCALE, t0 + sb)).mul(da), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(F, scales.get(SCALE, t1 + sb)).mul(da), acc1);
+            acc2 = s2.fma(FloatVector.broadcast(F, scales.get(SCALE, t2 + sb)).mul(da), acc2);
+            acc3 = s3.fma(FloatVector.broadcast(F, scales.get(SCALE, t3 + sb)).mul(da), acc3);
         }
         y[yo] = acc0.reduceLanes(VectorOperators.ADD);
         y[yo + 1] = acc1.reduceLanes(VectorOperators.ADD);
@@ -311,7 +356,7 @@ public final class MatVecKernels {
         y[yo + 3] = acc3.reduceLanes(VectorOperators.ADD);
     }
 
-    private static float q4_0One(MemorySegment w, long r0, Q8Token a) {
+    private static float q4_0One(MemorySegment w, long r0, MemorySegment scales, long t0, Q8Token a) {
         int nb = a.n / 32;
         float[] aq = a.qf, bias = a.nibbleBias;
         float[] ad = a.d;
@@ -324,7 +369,7 @@ public final class MatVecKernels {
                 s0 = ((FloatVector) z0.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.fromArray(F, aq, 32 * b + 16 + c), ((FloatVector) z0.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, aq, 32 * b + c), s0));
             }
-            acc0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(LE_SHORT, r0 + bo)) * ad[b]), acc0);
+            acc0 = s0.fma(FloatVector.broadcast(F, scales.get(SCALE, t0 + 4L * b)).mul(ad[b]), acc0);
         }
         return acc0.reduceLanes(VectorOperators.ADD);
     }

@@ -107,6 +107,38 @@ class MatVecKernelsTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void blockScaleTablesGiveTheSameRowsAndAreChecked(GgmlType t) {
+        int rows = 9, n = 32 * 5, blockBytes = t == GgmlType.Q8_0 ? 34 : 18;
+        long offset = 3, rowBytes = Codecs.of(t).rowBytes(n);
+        MemorySegment w = matrix(t, rows, n, 77, offset);
+        w.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), offset + rowBytes + blockBytes, (short) 0x7C00); // row 1, block 1: +Inf
+        MemorySegment scales = MatVecKernels.blockScales(w, offset, rowBytes, rows, n, blockBytes);
+        assertThat(scales.getAtIndex(ValueLayout.JAVA_FLOAT, 5 + 1)).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(scales.getAtIndex(ValueLayout.JAVA_FLOAT, 5 * 4 + 2))
+                .isEqualTo(Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), offset + 4 * rowBytes + 2L * blockBytes)));
+        MatVecKernels.Q8Token a = new MatVecKernels.Q8Token();
+        MatVecKernels.quantizeQ8_0(gaussian(n, 78, 1.0), 0, n, a);
+        float[] withTable = new float[rows], decodedPerCall = new float[rows];
+        if (t == GgmlType.Q8_0) {
+            MatVecKernels.q8_0Rows(w, offset, rowBytes, scales, 0, rows, a, withTable, 0);
+            MatVecKernels.q8_0Rows(w, offset, rowBytes, 0, rows, a, decodedPerCall, 0);
+        } else {
+            MatVecKernels.q4_0Rows(w, offset, rowBytes, scales, 0, rows, a, withTable, 0);
+            MatVecKernels.q4_0Rows(w, offset, rowBytes, 0, rows, a, decodedPerCall, 0);
+        }
+        assertThat(withTable).containsExactly(decodedPerCall);
+        assertThat(withTable[1]).isNotFinite(); // the infinite scale reaches the row's sum, as in the scalar twin
+        assertThat(withTable[0]).isFinite();
+        MemorySegment tooFew = MatVecKernels.blockScales(w, offset, rowBytes, rows - 1, n, blockBytes);
+        float[] y = new float[rows];
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+            if (t == GgmlType.Q8_0) MatVecKernels.q8_0Rows(w, offset, rowBytes, tooFew, 0, rows, a, y, 0);
+            else MatVecKernels.q4_0Rows(w, offset, rowBytes, tooFew, 0, rows, a, y, 0);
+        }).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("8 rows");
+    }
+
     /** Σ|d_w·d_a·sumi| over blocks: the size float rounding errors scale with. */
     private static float sumAbsTerms(GgmlType t, MemorySegment w, long row, int n, int[] q, float[] d) {
         BlockCodec c = Codecs.of(t);
