@@ -66,9 +66,9 @@ public final class MatVecKernels {
         /** Q8_K only: the float scale of each 256-value block, and the sums of each 16 values. */
         float[] kScale = new float[0];
         int[] bsums = new int[0];
-        /** Q8_K only: the values reordered for the four-row Q4_K and Q6_K kernels ({@link KQuantMatVec}). */
+        /** Q8_K only: the values reordered for the 512-bit Q4_K and Q6_K kernels ({@link KQuantMatVec}). */
         short[] k4 = new short[0], k6 = new short[0];
-        /** Q8_K only, 16 per block: 8 zeros then the sums of each 32 values; and {@code −32·bsums}. */
+        /** Q8_K only, 16 per block: 8 zeros then the sums of each 32 values (Q4_K mins); {@code −32·bsums} (Q6_K). */
         int[] kMinSums = new int[0], kOffsets = new int[0];
 
         public int length() { return n; }

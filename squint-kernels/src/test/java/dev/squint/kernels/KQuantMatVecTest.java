@@ -18,8 +18,8 @@ import static org.assertj.core.api.Assertions.within;
 /**
  * The Q4_K / Q6_K matrix × vector kernels against the codecs' scalar dots (ggml's reference order):
  * equal to float rounding, with random bit patterns (every scale, min, level and high-bit combination),
- * extreme magnitudes (the 16-bit partial sums at their bounds) and row counts that leave a tail of one to
- * three rows; and identical, bit for bit, however the rows are split into ranges.
+ * extreme magnitudes (the 16-bit partial sums at their bounds) and odd row and block counts; the one-row
+ * kernels kept for other vector widths too; and identical, bit for bit, however the rows are split into ranges.
  */
 class KQuantMatVecTest {
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
