@@ -272,9 +272,7 @@ public final class Linear {
                 else MatVecKernels.q4_0Rows(weight, 0, rowBytes, from, to, a, y, 0);
             });
         } else if (t == GgmlType.Q4_K || t == GgmlType.Q6_K) {
-            ensureAct(actRowBytes);
-            actCodec.quantizeRow(x, 0, in, act, 0, null);
-            MatVecKernels.loadQ8K(act, 0, in, token);
+            MatVecKernels.quantizeQ8K(x, 0, in, token); // as the Q8_K codec, straight into the kernels' layout
             MatVecKernels.Q8Token a = token;
             boolean q4 = t == GgmlType.Q4_K;
             threads.forRows(out, (from, to) -> {
