@@ -20,23 +20,28 @@ import static dev.squint.kernels.Species.S;
 
 /**
  * Q4_K and Q6_K matrix × vector kernels against one token quantized to Q8_K ({@link MatVecKernels#loadQ8K}),
- * for token-by-token generation. With 512-bit vectors, four weight rows per pass; otherwise one row per pass.
+ * for token-by-token generation: one weight row per call, written for 512-bit vectors ({@link #WIDE}); other
+ * widths take the earlier kernels ({@link #q4_KOne}, {@link #q6_KOne}).
  *
- * <p><b>Four-row kernels (512-bit).</b> A row's 256-value block is read as 32-lane short vectors straight
- * from the mapped weights: each 16-bit lane holds two adjacent quant bytes, so its four nibbles are
- * {@code s & 15}, {@code (s >>> 4) & 15}, {@code (s >>> 8) & 15} and {@code s >>> 12} — no widening. The
- * token's int8 values are stored once per token in the matching order ({@link #Q4K_ORDER}, {@link #Q6K_ORDER}),
- * so a plain load gives each nibble vector its activations. Products (level × int8) are summed in 16-bit
- * lanes only while the sums provably fit (Q4_K: ≤ 8 products of |15·128|; Q6_K: ≤ 4 of |63·128|), then
- * neighbouring 16-bit lanes are added into 32-bit lanes by shifting within the int (or long) lane — the
- * same sub-block always shares a lane group, so each 32-bit lane is multiplied by its sub-block scale.
- * The block's integer sum is exact; it becomes a float scaled by {@code d·d_a} and is added with FMA into
- * the row's float vector accumulator (one horizontal sum per row at the end). Q4_K's min term
- * {@code dmin·d_a·Σ m_s·bsum_s} (bsums precomputed per token, as ggml) is a second exact integer vector
- * and a second FMA into the same accumulator; Q6_K's {@code −32} offset, {@code −32·Σ sc_g·bsum_g}, is
- * folded into the block's integer sum. Every row takes the same operations whichever pass it falls in
- * (a tail of one to three rows runs the four-row pass with the last row repeated), so results do not
- * depend on how rows are split between threads.
+ * <p><b>512-bit kernels.</b> A row's 256-value block is read as 32-lane short vectors straight from the
+ * mapped weights: each 16-bit lane holds two adjacent quant bytes, so its four nibbles are {@code s & 15},
+ * {@code (s >>> 4) & 15}, {@code (s >>> 8) & 15} and {@code s >>> 12} — no widening. The token's int8 values
+ * are stored once per token in the matching order ({@link #Q4K_ORDER}, {@link #Q6K_ORDER}), so a plain load
+ * gives each nibble vector its activations. Products (level × int8) are summed in 16-bit lanes only while
+ * the sums provably fit (Q4_K: ≤ 8 products of |15·128|; Q6_K: ≤ 4 of |63·128|), then neighbouring 16-bit
+ * lanes are added into 32-bit lanes by shifting within the int (or long) lane — the same sub-block always
+ * shares a lane group, so each 32-bit lane is multiplied by its sub-block scale. The block's integer sum is
+ * exact; it becomes a float scaled by {@code d·d_a} and is added with FMA into the row's float vector
+ * accumulator (one horizontal sum per row at the end). Q4_K's min term {@code dmin·d_a·Σ m_s·bsum_s}
+ * (bsums of 32 values precomputed per token from ggml's, lanes 8..15 beside the mins' lanes) is a second
+ * exact integer vector and a second FMA into the same accumulator. Q6_K's {@code −32}
+ * offset, {@code −32·Σ sc_g·bsum_g}, is folded into the block's integer sum. Each row is computed by the
+ * same code whatever range it falls in, so results do not depend on how rows are split between threads.
+ *
+ * <p>Why one row per call: a four-row version (each activation load serving four rows) was too large for
+ * C1 — tier-3 compilation ran out of virtual registers, the method never reached C2 and ran ~100x slower.
+ * The kernels are bound by vector ALU operations (about 65 per Q4_K block), not by the activation loads,
+ * which hit L1.
  *
  * <p>Differences from ggml's scalar dots ({@code ggml_vec_dot_q4_K_q8_K_generic} etc., the codecs'
  * {@code dot}) are float rounding only: the same exact integer block sums, scaled and added in a different

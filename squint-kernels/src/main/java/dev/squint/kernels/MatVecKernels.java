@@ -75,9 +75,9 @@ public final class MatVecKernels {
         /** Q8_K only: the float scale of each 256-value block, and the sums of each 16 values. */
         float[] kScale = new float[0];
         int[] bsums = new int[0];
-        /** Q8_K only: the values reordered for the four-row Q4_K and Q6_K kernels ({@link KQuantMatVec}). */
+        /** Q8_K only: the values reordered for the 512-bit Q4_K and Q6_K kernels ({@link KQuantMatVec}). */
         short[] k4 = new short[0], k6 = new short[0];
-        /** Q8_K only, 16 per block: 8 zeros then the sums of each 32 values; and {@code −32·bsums}. */
+        /** Q8_K only, 16 per block: 8 zeros then the sums of each 32 values (Q4_K mins); {@code −32·bsums} (Q6_K). */
         int[] kMinSums = new int[0], kOffsets = new int[0];
 
         public int length() { return n; }
@@ -416,6 +416,65 @@ public final class MatVecKernels {
                 ((ShortVector) v.convertShape(VectorOperators.B2S, S, 0)).intoArray(out.qs, 256 * b + c);
             }
             for (int g = 0; g < 16; g++) out.bsums[16 * b + g] = src.get(LE_SHORT, o + 260 + 2L * g);
+        }
+        KQuantMatVec.prepare(out);
+    }
+
+    /**
+     * Quantizes {@code x[off, off + n)} to Q8_K straight into {@code out}: the same values, scales and sums as
+     * the Q8_K codec's {@code quantize_row_q8_K_ref} followed by {@link #loadQ8K}, without the byte row
+     * in between. Per 256 values: the signed value of largest magnitude (the first, on ties), {@code iscale =
+     * −127/max}, levels {@code min(127, nearest_int(iscale·x))} (ggml's magic-number rounding, half to even),
+     * {@code d = 1/iscale}; an all-zero block is d = 0, levels 0.
+     */
+    public static void quantizeQ8K(float[] x, int off, int n, Q8Token out) {
+        if (n < 0 || n % 256 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 256");
+        java.util.Objects.checkFromIndexSize(off, n, x.length);
+        out.n = n;
+        if (out.q.length < n) {
+            out.q = new int[n];
+            out.qs = new short[n];
+        }
+        if (out.kScale.length < n / 256) {
+            out.kScale = new float[n / 256];
+            out.bsums = new int[n / 16];
+        }
+        for (int b = 0; b < n / 256; b++) {
+            int xo = off + 256 * b;
+            FloatVector m = FloatVector.zero(F);
+            for (int i = 0; i < 256; i += LANES) m = m.max(FloatVector.fromArray(F, x, xo + i).abs());
+            float amax = m.reduceLanes(VectorOperators.MAX);
+            if (!Float.isFinite(amax)) throw new IllegalArgumentException("cannot quantize a non-finite activation");
+            if (amax == 0) {
+                out.kScale[b] = 0;
+                java.util.Arrays.fill(out.q, 256 * b, 256 * b + 256, 0);
+                java.util.Arrays.fill(out.qs, 256 * b, 256 * b + 256, (short) 0);
+                java.util.Arrays.fill(out.bsums, 16 * b, 16 * b + 16, 0);
+                continue;
+            }
+            float max = 0;
+            for (int i = 0; i < 256; i += LANES) {
+                FloatVector v = FloatVector.fromArray(F, x, xo + i);
+                var hit = v.abs().compare(VectorOperators.EQ, amax);
+                if (hit.anyTrue()) {
+                    max = v.lane(hit.firstTrue());
+                    break;
+                }
+            }
+            float iscale = -127.f / max;
+            FloatVector vs = FloatVector.broadcast(F, iscale), magic = FloatVector.broadcast(F, 12582912.f);
+            for (int i = 0; i < 256; i += LANES) {
+                IntVector bits = (IntVector) FloatVector.fromArray(F, x, xo + i).mul(vs).add(magic).convert(VectorOperators.REINTERPRET_F2I, 0);
+                IntVector lv = bits.and(0x007fffff).sub(0x00400000).min(127);
+                lv.intoArray(out.q, 256 * b + i);
+                ((ShortVector) lv.convertShape(VectorOperators.I2S, S, 0)).intoArray(out.qs, 256 * b + i);
+            }
+            for (int g = 0; g < 16; g++) {
+                int sum = 0;
+                for (int i = 256 * b + 16 * g; i < 256 * b + 16 * g + 16; i++) sum += out.q[i];
+                out.bsums[16 * b + g] = sum;
+            }
+            out.kScale[b] = 1 / iscale;
         }
         KQuantMatVec.prepare(out);
     }

@@ -18,8 +18,8 @@ import static org.assertj.core.api.Assertions.within;
 /**
  * The Q4_K / Q6_K matrix × vector kernels against the codecs' scalar dots (ggml's reference order):
  * equal to float rounding, with random bit patterns (every scale, min, level and high-bit combination),
- * extreme magnitudes (the 16-bit partial sums at their bounds) and row counts that leave a tail of one to
- * three rows; and identical, bit for bit, however the rows are split into ranges.
+ * extreme magnitudes (the 16-bit partial sums at their bounds) and odd row and block counts; the one-row
+ * kernels kept for other vector widths too; and identical, bit for bit, however the rows are split into ranges.
  */
 class KQuantMatVecTest {
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -171,5 +171,39 @@ class KQuantMatVecTest {
                         .isCloseTo(expected, within(1e-6f * magnitude(c, w, j * rowBytes, act, n)));
             }
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void directTokenQuantizationEqualsTheCodecThenLoad() {
+        BlockCodec q8k = Codecs.of(GgmlType.Q8_K);
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (int blocks : new int[] {1, 3, 8}) {
+            int n = 256 * blocks;
+            float[] x = new float[n + 7];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * 2);
+            Arrays.fill(x, 7, 7 + 256, 0f); // an all-zero block
+            if (blocks > 1) {
+                x[7 + 256 + 3] = 5f; // the largest magnitude twice, opposite signs: the first one sets the sign
+                x[7 + 256 + 9] = -5f;
+                for (int i = 0; i < 16; i++) x[7 + 256 + 40 + i] = 5f * (i - 8) / 127f * 0.5f; // halves after scaling
+            }
+            MemorySegment row = MemorySegment.ofArray(new byte[(int) q8k.rowBytes(n)]);
+            q8k.quantizeRow(x, 7, n, row, 0, null);
+            MatVecKernels.Q8Token viaCodec = new MatVecKernels.Q8Token(), direct = new MatVecKernels.Q8Token();
+            MatVecKernels.loadQ8K(row, 0, n, viaCodec);
+            MatVecKernels.quantizeQ8K(x, 7, n, direct);
+            assertThat(Arrays.copyOf(direct.q, n)).containsExactly(Arrays.copyOf(viaCodec.q, n));
+            assertThat(Arrays.copyOf(direct.qs, n)).containsExactly(Arrays.copyOf(viaCodec.qs, n));
+            assertThat(Arrays.copyOf(direct.kScale, blocks)).containsExactly(Arrays.copyOf(viaCodec.kScale, blocks));
+            assertThat(Arrays.copyOf(direct.bsums, 16 * blocks)).containsExactly(Arrays.copyOf(viaCodec.bsums, 16 * blocks));
+            assertThat(Arrays.copyOf(direct.k4, n)).containsExactly(Arrays.copyOf(viaCodec.k4, n));
+            assertThat(Arrays.copyOf(direct.k6, n)).containsExactly(Arrays.copyOf(viaCodec.k6, n));
+            assertThat(Arrays.copyOf(direct.kMinSums, 16 * blocks)).containsExactly(Arrays.copyOf(viaCodec.kMinSums, 16 * blocks));
+            assertThat(Arrays.copyOf(direct.kOffsets, 16 * blocks)).containsExactly(Arrays.copyOf(viaCodec.kOffsets, 16 * blocks));
+        }
+        float[] bad = new float[256];
+        bad[17] = Float.NaN;
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MatVecKernels.quantizeQ8K(bad, 0, 256, new MatVecKernels.Q8Token()))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -304,9 +304,7 @@ public final class Linear {
         if (actKind == ACT_Q8_0) {
             MatVecKernels.quantizeQ8_0(x, 0, in, token);
         } else if (actKind == ACT_Q8_K) {
-            ensureAct(actRowBytes);
-            actCodec.quantizeRow(x, 0, in, act, 0, null);
-            MatVecKernels.loadQ8K(act, 0, in, token);
+            MatVecKernels.quantizeQ8K(x, 0, in, token); // as the Q8_K codec, straight into the kernels' layout
         } else {
             ensureAct(2L * in);
             if (actFloats.length < in) actFloats = new float[in];
