@@ -104,4 +104,23 @@ class EncoderKernelsTest {
         assertThat(GeluErf.gelu(0f)).isZero();
         assertThat(GeluErf.gelu(10f)).isEqualTo(10f);
     }
+
+    /** The attention's exp is within 2 ulp of Math.exp over the softmax's range, and clamps outside it. */
+    @Test
+    void vectorExpIsWithinTwoUlpOfMathExp() {
+        SplittableRandom rnd = new SplittableRandom(24);
+        int lanes = Species.LANES;
+        float[] x = new float[lanes], y = new float[lanes];
+        for (int rep = 0; rep < 20_000; rep++) {
+            for (int i = 0; i < lanes; i++) x[i] = rep == 0 ? new float[] {0f, -0f, 1f, -1f, -87f, 88f, 0.3465f, -0.3466f}[i % 8] : (float) rnd.nextDouble(-87, 88);
+            EncoderKernels.exp(jdk.incubator.vector.FloatVector.fromArray(Species.F, x, 0)).intoArray(y, 0);
+            for (int i = 0; i < lanes; i++) {
+                float expect = (float) Math.exp(x[i]);
+                assertThat(Math.abs(y[i] - expect)).as("exp(%s) = %s, Math.exp %s", x[i], y[i], expect).isLessThanOrEqualTo(2 * Math.ulp(expect));
+            }
+        }
+        java.util.Arrays.fill(x, -1000f);
+        EncoderKernels.exp(jdk.incubator.vector.FloatVector.fromArray(Species.F, x, 0)).intoArray(y, 0);
+        assertThat(y[0]).isGreaterThanOrEqualTo(0f).isLessThan(1e-37f);
+    }
 }
