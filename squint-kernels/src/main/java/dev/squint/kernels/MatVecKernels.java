@@ -392,11 +392,8 @@ public final class MatVecKernels {
 
     private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
-    /**
-     * Reads one token's Q8_K row ({@code n / 256} blocks of f32 d, 256 int8, 16 int16 sums, as the Q8_K
-     * codec writes them) into the kernels' layout.
-     */
-    public static void loadQ8K(MemorySegment src, long off, int n, Q8Token out) {
+    /** Checks a Q8_K row length and sizes {@code out} for it (grown on demand, reused across tokens); returns {@code n}. */
+    private static int sizeForQ8K(int n, Q8Token out) {
         if (n < 0 || n % 256 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 256");
         out.n = n;
         if (out.q.length < n) {
@@ -407,6 +404,15 @@ public final class MatVecKernels {
             out.kScale = new float[n / 256];
             out.bsums = new int[n / 16];
         }
+        return n;
+    }
+
+    /**
+     * Reads one token's Q8_K row ({@code n / 256} blocks of f32 d, 256 int8, 16 int16 sums, as the Q8_K
+     * codec writes them) into the kernels' layout.
+     */
+    public static void loadQ8K(MemorySegment src, long off, int n, Q8Token out) {
+        sizeForQ8K(n, out);
         for (int b = 0; b < n / 256; b++) {
             long o = off + 292L * b;
             out.kScale[b] = src.get(LE_FLOAT, o);
@@ -428,17 +434,7 @@ public final class MatVecKernels {
      * {@code d = 1/iscale}; an all-zero block is d = 0, levels 0.
      */
     public static void quantizeQ8K(float[] x, int off, int n, Q8Token out) {
-        if (n < 0 || n % 256 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 256");
-        java.util.Objects.checkFromIndexSize(off, n, x.length);
-        out.n = n;
-        if (out.q.length < n) {
-            out.q = new int[n];
-            out.qs = new short[n];
-        }
-        if (out.kScale.length < n / 256) {
-            out.kScale = new float[n / 256];
-            out.bsums = new int[n / 16];
-        }
+        java.util.Objects.checkFromIndexSize(off, sizeForQ8K(n, out), x.length);
         for (int b = 0; b < n / 256; b++) {
             int xo = off + 256 * b;
             FloatVector m = FloatVector.zero(F);

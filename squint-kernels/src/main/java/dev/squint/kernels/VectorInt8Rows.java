@@ -28,19 +28,23 @@ public final class VectorInt8Rows {
         return mis == 0 ? 0 : Math.min(n, LANES - mis);
     }
 
-    public static float quantizeRow(float[] src, int srcOffset, int n, byte[] dst, int dstOffset) {
-        int h = head(srcOffset, n);
+    /** Largest magnitude in {@code src[off, off + n)}: scalar over the first {@code h}, then vectors, then a scalar tail. */
+    private static float absMax(float[] src, int off, int n, int h) {
         float absmax = 0f;
-        for (int i = 0; i < h; i++) absmax = Math.max(absmax, Math.abs(src[srcOffset + i]));
-        int i = h;
+        int i = 0;
+        for (; i < h; i++) absmax = Math.max(absmax, Math.abs(src[off + i]));
         if (n - i >= LANES) {
             FloatVector acc = FloatVector.zero(F);
-            for (; i <= n - LANES; i += LANES) acc = acc.max(FloatVector.fromArray(F, src, srcOffset + i).abs());
+            for (; i <= n - LANES; i += LANES) acc = acc.max(FloatVector.fromArray(F, src, off + i).abs());
             absmax = Math.max(absmax, acc.reduceLanes(VectorOperators.MAX));
         }
-        for (; i < n; i++) absmax = Math.max(absmax, Math.abs(src[srcOffset + i]));
+        for (; i < n; i++) absmax = Math.max(absmax, Math.abs(src[off + i]));
+        return absmax;
+    }
 
-        float scale = Int8Rows.scaleFor(absmax);
+    public static float quantizeRow(float[] src, int srcOffset, int n, byte[] dst, int dstOffset) {
+        int h = head(srcOffset, n), i;
+        float scale = Int8Rows.scaleFor(absMax(src, srcOffset, n, h));
         float inv = Int8Rows.inverse(scale);
         int q = Int8Rows.QMAX;
         for (i = 0; i < h; i++) dst[dstOffset + i] = (byte) (int) Math.rint(Math.min(q, Math.max(-q, src[srcOffset + i] * inv)));
@@ -58,18 +62,8 @@ public final class VectorInt8Rows {
      * scale and the same codes, for kernels that multiply codes in float ({@link FloatGemm#multiplyInt8}).
      */
     public static float quantizeRowToFloats(float[] src, int srcOffset, int n, float[] dst, int dstOffset) {
-        int h = head(srcOffset, n);
-        float absmax = 0f;
-        for (int i = 0; i < h; i++) absmax = Math.max(absmax, Math.abs(src[srcOffset + i]));
-        int i = h;
-        if (n - i >= LANES) {
-            FloatVector acc = FloatVector.zero(F);
-            for (; i <= n - LANES; i += LANES) acc = acc.max(FloatVector.fromArray(F, src, srcOffset + i).abs());
-            absmax = Math.max(absmax, acc.reduceLanes(VectorOperators.MAX));
-        }
-        for (; i < n; i++) absmax = Math.max(absmax, Math.abs(src[srcOffset + i]));
-
-        float scale = Int8Rows.scaleFor(absmax);
+        int h = head(srcOffset, n), i;
+        float scale = Int8Rows.scaleFor(absMax(src, srcOffset, n, h));
         float inv = Int8Rows.inverse(scale);
         int q = Int8Rows.QMAX;
         for (i = 0; i < h; i++) dst[dstOffset + i] = (float) (int) Math.rint(Math.min(q, Math.max(-q, src[srcOffset + i] * inv)));
