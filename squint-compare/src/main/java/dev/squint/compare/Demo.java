@@ -249,13 +249,13 @@ public final class Demo {
                 yield new Produced(q, "ONNX int8 MatMulInteger");
             }
             case FP16 -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.FP16), "fp16", "ONNX float16", notes);
-            case INT8_WEIGHT -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.INT8_WEIGHT), "int8-weight",
+            case INT8_WEIGHT -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.INT8_WEIGHT).withGptq(true), "int8-weight",
                     "ONNX int8 weights, per channel", notes);
-            case INT8_DYNAMIC -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.DYNAMIC), "int8-dynamic",
+            case INT8_DYNAMIC -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.DYNAMIC).withGptq(true), "int8-dynamic",
                     "ONNX int8 MatMulInteger", notes);
             case INT8_STATIC -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.STATIC), "int8-static",
                     "ONNX int8 QDQ, calibrated", notes);
-            case INT4 -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.INT4), "int4", "ONNX MatMulNBits 4-bit, g32", notes);
+            case INT4 -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.INT4).withGptq(true), "int4", "ONNX MatMulNBits 4-bit, g32", notes);
             case NF4 -> onnx(row, OnnxQuantizeOptions.of(OnnxQuantizeOptions.Mode.NF4), "nf4", "ONNX MatMulBnb4 NF4, g64", notes);
             case BF16 -> {
                 Path out = options.out().resolve(stem + "-bf16.gguf");
@@ -279,12 +279,13 @@ public final class Demo {
 
     /**
      * An ONNX pass through {@link OnnxQuantizer}, which also checks the result in ONNX Runtime: static INT8
-     * calibrates and verifies on all calibration batches, other modes verify on the first only.
+     * and GPTQ-rounded modes (as {@code squint quantize} does when given calibration data) calibrate and verify
+     * on all calibration batches, other modes verify on the first only.
      */
     private Produced onnx(DemoRow row, OnnxQuantizeOptions o, String suffix, String format, List<String> notes) {
         Path out = options.out().resolve(stem + "-" + suffix + ".onnx");
         listener.step(row, "writing " + out.getFileName());
-        List<Map<String, HostTensor>> data = o.mode() == OnnxQuantizeOptions.Mode.STATIC ? calibration : calibration.subList(0, 1);
+        List<Map<String, HostTensor>> data = o.mode() == OnnxQuantizeOptions.Mode.STATIC || o.gptq() ? calibration : calibration.subList(0, 1);
         OnnxQuantizer.Result r = OnnxQuantizer.quantize(options.model(), out, o, data, 1);
         passNote(o, r.report()).ifPresent(notes::add);
         for (String problem : r.verification().problems()) notes.add("ONNX Runtime check: " + problem);
@@ -307,6 +308,7 @@ public final class Demo {
             parts.add(sb.toString());
         }
         if (o.mode() == OnnxQuantizeOptions.Mode.STATIC) parts.add(calibratorName(o) + " calibration on built-in sentences");
+        if (o.gptq()) parts.add("GPTQ rounding from built-in calibration sentences");
         if (parts.isEmpty()) return Optional.empty();
         return Optional.of(String.join("; ", parts) + "; " + rep.keptFloat().size() + " nodes left in float");
     }
