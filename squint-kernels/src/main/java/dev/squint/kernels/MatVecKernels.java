@@ -4,6 +4,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -493,8 +494,8 @@ public final class MatVecKernels {
     /**
      * {@code y[yOff + j] = row_j · x} for rows {@code [from, to)} of an F16 matrix ({@code n} values per
      * row, row {@code j} at {@code w + wOff + j·rowBytes}); {@code x[xOff, xOff + n)} are the activations,
-     * which must be F16 values (ggml rounds them to F16 first; the caller does): the kernel scales them by
-     * 2^112, finite only for magnitudes below 2^16. Rows holding an infinite or NaN weight are
+     * F16-rounded as ggml's are (the caller rounds them). Weights are widened exactly, never to a subnormal float (see f16FourFinite).
+     * Rows holding an infinite or NaN weight are
      * recomputed with scalar conversions, so they give what IEEE arithmetic gives.
      */
     public static void f16Rows(MemorySegment w, long wOff, long rowBytes, int n, int from, int to, float[] x, int xOff, float[] y, int yOff) {
@@ -536,16 +537,31 @@ public final class MatVecKernels {
         long r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int i = 0; i < bound; i += LANES) {
-            FloatVector xv = FloatVector.fromArray(F, x, xOff + i).mul(0x1p112f);
+            FloatVector xv = FloatVector.fromArray(F, x, xOff + i);
             long o = 2L * i;
             IntVector h0 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r0 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
             IntVector h1 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r1 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
             IntVector h2 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r2 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
             IntVector h3 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r3 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
-            acc0 = h0.reinterpretAsFloats().fma(xv, acc0);
-            acc1 = h1.reinterpretAsFloats().fma(xv, acc1);
-            acc2 = h2.reinterpretAsFloats().fma(xv, acc2);
-            acc3 = h3.reinterpretAsFloats().fma(xv, acc3);
+            // Widening, exact and never subnormal: +112 on the exponent field is the value of a normal F16; an F16
+            // subnormal or zero (exponent 0, the lanes below 2^-14) comes out as ±2^-15·(1 + m/1024), and
+            // 2v ∓ 2^-14 (both steps exact) is its value ±m·2^-24. A subnormal float input costs the FMA a
+            // microcode assist: the earlier form (the bits read as value·2^-112, activations scaled by 2^112) made
+            // every F16 subnormal weight one — ~1 in 400 of a trained matrix — and ran 1.25x slower than this
+            // (MatVecKernelCpuTime F16; 2.3x slower than weights without subnormals). Written out: a helper
+            // method or a static vector constant here cost 5-8x.
+            FloatVector v0 = h0.add(0x3800_0000).reinterpretAsFloats(), v1 = h1.add(0x3800_0000).reinterpretAsFloats();
+            FloatVector v2 = h2.add(0x3800_0000).reinterpretAsFloats(), v3 = h3.add(0x3800_0000).reinterpretAsFloats();
+            VectorMask<Float> m0 = v0.abs().compare(VectorOperators.LT, 0x1p-14f), m1 = v1.abs().compare(VectorOperators.LT, 0x1p-14f);
+            VectorMask<Float> m2 = v2.abs().compare(VectorOperators.LT, 0x1p-14f), m3 = v3.abs().compare(VectorOperators.LT, 0x1p-14f);
+            v0 = v0.blend(v0.add(v0).add(h0.and(0x8000_0000).lanewise(VectorOperators.XOR, 0xB880_0000).reinterpretAsFloats()), m0);
+            v1 = v1.blend(v1.add(v1).add(h1.and(0x8000_0000).lanewise(VectorOperators.XOR, 0xB880_0000).reinterpretAsFloats()), m1);
+            v2 = v2.blend(v2.add(v2).add(h2.and(0x8000_0000).lanewise(VectorOperators.XOR, 0xB880_0000).reinterpretAsFloats()), m2);
+            v3 = v3.blend(v3.add(v3).add(h3.and(0x8000_0000).lanewise(VectorOperators.XOR, 0xB880_0000).reinterpretAsFloats()), m3);
+            acc0 = v0.fma(xv, acc0);
+            acc1 = v1.fma(xv, acc1);
+            acc2 = v2.fma(xv, acc2);
+            acc3 = v3.fma(xv, acc3);
         }
         float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
         float s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
@@ -569,19 +585,27 @@ public final class MatVecKernels {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         IntVector special = IntVector.zero(I);
         for (int i = 0; i < bound; i += LANES) {
-            // the 2^112 goes on the activation, once for four rows: exact, as an F16 value times 2^112 stays finite
-            FloatVector xv = FloatVector.fromArray(F, x, xOff + i).mul(0x1p112f);
+            FloatVector xv = FloatVector.fromArray(F, x, xOff + i);
             long o = 2L * i;
-            // sign-extended F16 bits << 13, masked: the float bits of sign | (|h| << 13) = the value · 2^-112 (exact)
+            // sign-extended F16 bits << 13, masked: sign | (|h| << 13), turned into the float below
             IntVector h0 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r0 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
             IntVector h1 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r1 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
             IntVector h2 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r2 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
             IntVector h3 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r3 + o, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
             special = special.max(h0.and(EXP)).max(h1.and(EXP)).max(h2.and(EXP)).max(h3.and(EXP));
-            acc0 = h0.reinterpretAsFloats().fma(xv, acc0);
-            acc1 = h1.reinterpretAsFloats().fma(xv, acc1);
-            acc2 = h2.reinterpretAsFloats().fma(xv, acc2);
-            acc3 = h3.reinterpretAsFloats().fma(xv, acc3);
+            // as f16FourFinite (special lanes come out finite and wrong; the row is then recomputed)
+            FloatVector v0 = h0.add(0x3800_0000).reinterpretAsFloats();
+            v0 = v0.blend(v0.add(v0).add(h0.and(0x8000_0000).lanewise(VectorOperators.XOR, 0xB880_0000).reinterpretAsFloats()), v0.abs().compare(VectorOperators.LT, 0x1p-14f));
+            FloatVector v1 = h1.add(0x3800_0000).reinterpretAsFloats();
+            v1 = v1.blend(v1.add(v1).add(h1.and(0x8000_0000).lanewise(VectorOperators.XOR, 0xB880_0000).reinterpretAsFloats()), v1.abs().compare(VectorOperators.LT, 0x1p-14f));
+            FloatVector v2 = h2.add(0x3800_0000).reinterpretAsFloats();
+            v2 = v2.blend(v2.add(v2).add(h2.and(0x8000_0000).lanewise(VectorOperators.XOR, 0xB880_0000).reinterpretAsFloats()), v2.abs().compare(VectorOperators.LT, 0x1p-14f));
+            FloatVector v3 = h3.add(0x3800_0000).reinterpretAsFloats();
+            v3 = v3.blend(v3.add(v3).add(h3.and(0x8000_0000).lanewise(VectorOperators.XOR, 0xB880_0000).reinterpretAsFloats()), v3.abs().compare(VectorOperators.LT, 0x1p-14f));
+            acc0 = v0.fma(xv, acc0);
+            acc1 = v1.fma(xv, acc1);
+            acc2 = v2.fma(xv, acc2);
+            acc3 = v3.fma(xv, acc3);
         }
         float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
         float s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
@@ -606,7 +630,9 @@ public final class MatVecKernels {
         for (int i = 0; i < bound; i += LANES) {
             IntVector h0 = ((IntVector) ByteVector.fromMemorySegment(BH, w, r0 + 2L * i, LE).reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_FFFF);
             special = special.max(h0.and(EXP));
-            acc0 = h0.reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+            FloatVector v0 = h0.add(0x3800_0000).reinterpretAsFloats(); // as f16FourFinite
+            v0 = v0.blend(v0.add(v0).add(h0.and(0x8000_0000).lanewise(VectorOperators.XOR, 0xB880_0000).reinterpretAsFloats()), v0.abs().compare(VectorOperators.LT, 0x1p-14f));
+            acc0 = v0.fma(FloatVector.fromArray(F, x, xOff + i), acc0);
         }
         float s0 = acc0.reduceLanes(VectorOperators.ADD);
         for (int i = bound; i < n; i++) s0 += half(w, r0 + 2L * i) * x[xOff + i];
