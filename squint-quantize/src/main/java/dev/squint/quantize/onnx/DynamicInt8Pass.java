@@ -158,16 +158,7 @@ final class DynamicInt8Pass {
         String y = n.getOutput(0);
         String scaled = hasBias ? g.unique(base + "_scaled") : y;
         out.add(node("Mul", g.unique(base + "_output_Mul"), List.of(f, scaleProd), List.of(scaled)));
-        if (hasBias) {
-            String c = n.getInput(2);
-            float beta = OnnxGraphEditor.attrFloat(n, "beta", 1f);
-            if (beta != 1f) {
-                float[] cv = g.floats(c);
-                for (int i = 0; i < cv.length; i++) cv[i] *= beta;
-                c = g.addFloats(g.unique(c + "_beta"), g.dims(n.getInput(2)), cv);
-            }
-            out.add(node("Add", g.unique(base + "_bias_Add"), List.of(scaled, c), List.of(y)));
-        }
+        if (hasBias) addGemmBias(g, n, base, scaled, out);
         report.quantized(n.getName(), n.getOpType(), (q.signed() ? "int8" : "uint8") + " weights "
                 + (o.perChannel() ? "per channel" : "per tensor") + (o.reduceRange() ? ", reduced range" : "")
                 + (rowScales != null ? ", smoothed" : "") + (withGptq ? ", GPTQ" : gptq != null ? ", round to nearest (" + gptq.whyNot(n) + ")" : "")
@@ -204,5 +195,20 @@ final class DynamicInt8Pass {
             out.add(node("DequantizeLinear", g.unique(base + "_DequantizeLinear"), List.of(gq, sName, zName), List.of(y)));
             report.quantized(n.getName(), "Gather", "uint8 table per tensor [" + rows + "x" + cols + "]");
         }
+    }
+
+    /**
+     * A Gemm's bias once its product is computed: {@code Y = product + beta·C} as an Add (C scaled into a new
+     * initializer when beta ≠ 1), written to the Gemm's own output.
+     */
+    static void addGemmBias(OnnxGraphEditor g, NodeProto gemm, String base, String product, List<NodeProto> out) {
+        String c = gemm.getInput(2);
+        float beta = OnnxGraphEditor.attrFloat(gemm, "beta", 1f);
+        if (beta != 1f) {
+            float[] cv = g.floats(c);
+            for (int i = 0; i < cv.length; i++) cv[i] *= beta;
+            c = g.addFloats(g.unique(c + "_beta"), g.dims(gemm.getInput(2)), cv);
+        }
+        out.add(node("Add", g.unique(base + "_bias_Add"), List.of(product, c), List.of(gemm.getOutput(0))));
     }
 }

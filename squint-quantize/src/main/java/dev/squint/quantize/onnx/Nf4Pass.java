@@ -161,15 +161,6 @@ final class Nf4Pass {
         NodeProto mm = node("MatMulBnb4", g.unique(base + "_NF4"), List.of(n.getInput(0), codes, absmax), List.of(product),
                 intAttr("K", k), intAttr("N", cols), intAttr("block_size", o.blockSize()), intAttr("quant_type", 1));
         out.add(mm.toBuilder().setDomain("com.microsoft").build());
-        if (bias) {
-            String c = n.getInput(2);
-            float beta = OnnxGraphEditor.attrFloat(n, "beta", 1f);
-            if (beta != 1f) {
-                float[] cv = g.floats(c);
-                for (int i = 0; i < cv.length; i++) cv[i] *= beta;
-                c = g.addFloats(g.unique(c + "_beta"), g.dims(n.getInput(2)), cv);
-            }
-            out.add(node("Add", g.unique(base + "_bias_Add"), List.of(product, c), List.of(y)));
-        }
+        if (bias) DynamicInt8Pass.addGemmBias(g, n, base, product, out);
     }
 }
